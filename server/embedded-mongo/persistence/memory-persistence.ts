@@ -1,0 +1,14 @@
+import type { Persistence, RecoveredState } from './types.js';
+
+/** Persistence that keeps nothing: for a store that lives only as long as its process (tests). */
+export function memoryPersistence(): { persistence: Persistence; recovered: RecoveredState } {
+  return {
+    persistence: {
+      append: async () => {},
+      snapshot: async () => {},
+      logBytes: 0,
+      close: async () => {},
+    },
+    recovered: { collections: [], records: [], truncatedBytes: 0 },
+  };
+}

@@ -1,0 +1,50 @@
+import type { Document } from 'bson';
+
+/**
+ * One change to the store, as it is made durable. Documents are written as whole post-images
+ * (never as update operators), so replaying an operation twice gives the same result: that is
+ * what lets a snapshot be taken while writes continue and still be corrected by the log after it.
+ */
+export type JournalOp =
+  | { op: 'put'; db: string; coll: string; doc: Document }
+  | { op: 'delete'; db: string; coll: string; id: unknown }
+  | { op: 'createCollection'; db: string; coll: string; options: Document }
+  | { op: 'dropCollection'; db: string; coll: string }
+  | { op: 'createIndex'; db: string; coll: string; spec: Document }
+  | { op: 'dropIndex'; db: string; coll: string; name: string }
+  | { op: 'dropDatabase'; db: string };
+
+/** A collection as the snapshot writes it and recovery hands it back. */
+export interface CollectionImage {
+  db: string;
+  coll: string;
+  options: Document;
+  /** Index specs as listIndexes shows them, `_id_` included. */
+  indexes: Document[];
+  docs: Iterable<Document>;
+}
+
+/** What recovery found: the latest snapshot, then every complete log record after it, in order. */
+export interface RecoveredState {
+  collections: CollectionImage[];
+  /** Each inner array is one record: apply all of it or none. */
+  records: JournalOp[][];
+  /** Bytes of torn or corrupt tail that were truncated from the log (0 on a clean shutdown). */
+  truncatedBytes: number;
+}
+
+export interface Persistence {
+  /**
+   * Appends one all-or-nothing record. Resolves only once it is on disk: every record appended in
+   * the same event-loop turn shares one fsync (group commit).
+   */
+  append(ops: JournalOp[]): Promise<void>;
+  /**
+   * Writes a snapshot of the whole store and rotates the log. `source` is read after the rotation
+   * point, possibly while writes continue; replaying the log after that point corrects it.
+   */
+  snapshot(source: () => Iterable<CollectionImage>): Promise<void>;
+  /** Bytes appended to the current log since the last snapshot (the engine snapshots past a size). */
+  readonly logBytes: number;
+  close(): Promise<void>;
+}
