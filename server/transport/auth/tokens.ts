@@ -1,0 +1,51 @@
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+import type { Config } from '../../config.js';
+import { ApiError } from '../../application/errors.js';
+
+/** Who a verified token says the caller is. The signing platform vouches for these claims. */
+export interface AuthenticatedUser {
+  id: string;
+  name: string;
+  agency?: { id: string; role: 'manager' | 'member' };
+  /** Token expiry, epoch seconds: a socket is disconnected when it passes. */
+  exp: number;
+}
+
+const ClaimsSchema = z.object({
+  sub: z.string().min(1).max(200),
+  name: z.string().min(1).max(200).optional(),
+  agency: z.object({ id: z.string().min(1).max(200), role: z.enum(['manager', 'member']) }).optional(),
+  exp: z.number().int(),
+});
+
+export type JwtSettings = Config['jwt'];
+
+/**
+ * Verifies a bearer token with the configured algorithm only (so `none` and HS/RS confusion are
+ * refused), requires `exp`, and checks issuer and audience when configured.
+ */
+export function verifyToken(token: string | undefined, settings: JwtSettings): AuthenticatedUser {
+  if (!token) throw new ApiError('UNAUTHENTICATED', 'A bearer token is required');
+  let payload: unknown;
+  try {
+    payload = jwt.verify(token, settings.key, {
+      algorithms: [settings.algorithm],
+      ...(settings.issuer ? { issuer: settings.issuer } : {}),
+      ...(settings.audience ? { audience: settings.audience } : {}),
+    });
+  } catch (err) {
+    const reason = err instanceof jwt.TokenExpiredError ? 'Token expired' : 'Invalid token';
+    throw new ApiError('UNAUTHENTICATED', reason);
+  }
+  const claims = ClaimsSchema.safeParse(payload);
+  if (!claims.success) throw new ApiError('UNAUTHENTICATED', 'Token claims are missing or malformed (sub and exp are required)');
+  const { sub, name, agency, exp } = claims.data;
+  return { id: sub, name: name ?? sub, ...(agency ? { agency } : {}), exp };
+}
+
+/** Reads `Authorization: Bearer <token>`. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match?.[1];
+}
