@@ -1,0 +1,550 @@
+import { serialize, deserialize } from 'bson';
+import type { Document } from 'bson';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { frameHeader, scanFrames } from './frames.js';
+import { acquireLock, errorCode } from './lock.js';
+import type { CollectionImage, JournalOp, Persistence, RecoveredState } from './types.js';
+
+/*
+ * Layout of DATA_DIR:
+ *
+ *   LOCK                  pid of the process that owns the directory
+ *   log-000007.wal        append-only log; one frame per append(ops), payload BSON { ops }
+ *   snapshot-000007.snap  the whole store as it was when log 7 was started (possibly fuzzy:
+ *                         log 7 onwards corrects it, since every op is an idempotent post-image)
+ *
+ * Recovery = newest snapshot N + logs N, N+1, … in order. A snapshot is written to a .tmp file,
+ * fsynced, renamed into place and the directory fsynced; only then are the logs and snapshots
+ * before N deleted.
+ */
+
+export interface FilePersistenceOptions {
+  /** The log size past which the engine should call snapshot() (exposed as `snapshotEveryBytes`). */
+  snapshotEveryBytes?: number;
+  /** Called after every fsync of the log (tests count group commits with it). */
+  onSync?: () => void;
+  /** Where recovery reports a truncated tail (default: console.warn). */
+  warn?: (message: string) => void;
+}
+
+export interface FilePersistenceStats {
+  /** Records appended (one per append call). */
+  records: number;
+  /** Group writes of the log, each followed by exactly one fsync. */
+  syncs: number;
+  /** Bytes written to logs by this process. */
+  bytesWritten: number;
+  snapshots: number;
+}
+
+export interface FilePersistence extends Persistence {
+  readonly dataDir: string;
+  readonly snapshotEveryBytes: number;
+  /** True once logBytes has passed snapshotEveryBytes and no snapshot is running. */
+  readonly snapshotDue: boolean;
+  readonly stats: Readonly<FilePersistenceStats>;
+}
+
+export const DEFAULT_SNAPSHOT_EVERY_BYTES = 64 * 1024 * 1024;
+
+const LOG_RE = /^log-(\d+)\.wal$/;
+const SNAPSHOT_RE = /^snapshot-(\d+)\.snap$/;
+const DESERIALIZE = { promoteLongs: false } as const;
+const SNAPSHOT_CHUNK_BYTES = 512 * 1024;
+
+/** Snapshot frame kinds (first payload byte). */
+const K_HEADER = 0x48; // 'H'
+const K_COLLECTION = 0x43; // 'C'
+const K_DOC = 0x44; // 'D'
+const K_END = 0x45; // 'E'
+const SNAPSHOT_FORMAT = 'workroom-embedded-mongo-snapshot';
+
+const logName = (n: number): string => `log-${String(n).padStart(6, '0')}.wal`;
+const snapshotName = (n: number): string => `snapshot-${String(n).padStart(6, '0')}.snap`;
+
+async function fsyncDir(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch (err) {
+    // Directories cannot be opened or fsynced on Windows; elsewhere this must work.
+    if (process.platform !== 'win32') throw err;
+  } finally {
+    await fh?.close();
+  }
+}
+
+async function writeFully(fh: FileHandle, buffers: Uint8Array[], position: number): Promise<number> {
+  let total = 0;
+  for (const b of buffers) total += b.length;
+  let written = 0;
+  let pending: Uint8Array[] = buffers;
+  while (written < total) {
+    const { bytesWritten } = await fh.writev(pending, position + written);
+    if (bytesWritten <= 0) throw new Error('write made no progress');
+    written += bytesWritten;
+    if (written < total) {
+      // Partial write: continue with what is left.
+      let skip = bytesWritten;
+      const rest: Uint8Array[] = [];
+      for (const b of pending) {
+        if (skip >= b.length) {
+          skip -= b.length;
+          continue;
+        }
+        rest.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+      pending = rest;
+    }
+  }
+  return total;
+}
+
+/** BSON of `{ ops: [op0, op1, …] }`, built from the ops serialized one by one (no 16 MiB limit on the whole). */
+function encodeOps(ops: readonly JournalOp[]): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  let arrayBytes = 4 + 1; // int32 size + terminating 0
+  for (let i = 0; i < ops.length; i++) {
+    const key = Buffer.from(`\x03${i}\x00`, 'latin1');
+    const body = serialize(ops[i] as Document);
+    parts.push(key, body);
+    arrayBytes += key.length + body.length;
+  }
+  const head = Buffer.allocUnsafe(4 + 1 + 4 + 4);
+  head.writeInt32LE(4 + 1 + 4 + arrayBytes + 1, 0); // whole document
+  head.write('\x04ops\x00', 4, 'latin1');
+  head.writeInt32LE(arrayBytes, 9);
+  const tail = Buffer.from([0, 0]); // end of array, end of document
+  return [head, ...parts, tail];
+}
+
+function decodeOps(payload: Buffer): JournalOp[] {
+  const doc = deserialize(payload, DESERIALIZE);
+  const ops: unknown = doc.ops;
+  if (!Array.isArray(ops)) throw new Error('record has no ops array');
+  return ops as JournalOp[];
+}
+
+interface QueuedRecord {
+  kind: 'record';
+  buffers: Uint8Array[];
+  bytes: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+interface QueuedRotation {
+  kind: 'rotate';
+  resolve: (logNumber: number) => void;
+  reject: (err: unknown) => void;
+}
+type Queued = QueuedRecord | QueuedRotation;
+
+interface Recovery {
+  state: RecoveredState;
+  /** Log to continue appending to, its size after truncation, and the log bytes since the snapshot. */
+  logNumber: number;
+  logSize: number;
+  logBytes: number;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function loadSnapshot(path: string, expectedLog: number): Promise<CollectionImage[]> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const collections: CollectionImage[] = [];
+    let current: Document[] | null = null;
+    let sawHeader = false;
+    let end: Document | null = null;
+    let docCount = 0;
+    const result = await scanFrames(fh, size, (payload, offset) => {
+      const kind = payload[0];
+      const body = deserialize(payload.subarray(1), DESERIALIZE);
+      if (end) throw new Error(`data after the end marker at offset ${offset}`);
+      if (!sawHeader) {
+        if (kind !== K_HEADER || body.format !== SNAPSHOT_FORMAT || body.version !== 1) {
+          throw new Error('not a snapshot of this format');
+        }
+        if (body.log !== expectedLog) throw new Error(`header names log ${String(body.log)}, file name ${expectedLog}`);
+        sawHeader = true;
+        return;
+      }
+      switch (kind) {
+        case K_COLLECTION: {
+          current = [];
+          collections.push({
+            db: String(body.db),
+            coll: String(body.coll),
+            options: (body.options ?? {}) as Document,
+            indexes: (body.indexes ?? []) as Document[],
+            docs: current,
+          });
+          return;
+        }
+        case K_DOC:
+          if (!current) throw new Error(`document before any collection at offset ${offset}`);
+          current.push(body);
+          docCount++;
+          return;
+        case K_END:
+          end = body;
+          return;
+        default:
+          throw new Error(`unknown frame kind ${String(kind)} at offset ${offset}`);
+      }
+    });
+    if (result.problem) throw new Error(result.problem);
+    const footer = end as Document | null;
+    if (!footer) throw new Error('it has no end marker (incomplete)');
+    if (footer.collections !== collections.length || footer.docs !== docCount) {
+      throw new Error('its end marker does not match its contents');
+    }
+    return collections;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function recover(dataDir: string, warn: (message: string) => void): Promise<Recovery> {
+  const names = await readdir(dataDir);
+  const logs: number[] = [];
+  const snapshots: number[] = [];
+  for (const name of names) {
+    const log = LOG_RE.exec(name);
+    if (log) logs.push(Number(log[1]));
+    const snap = SNAPSHOT_RE.exec(name);
+    if (snap) snapshots.push(Number(snap[1]));
+    if (name.endsWith('.snap.tmp')) await unlink(join(dataDir, name)); // an interrupted snapshot
+  }
+  logs.sort((a, b) => a - b);
+  snapshots.sort((a, b) => a - b);
+
+  let collections: CollectionImage[] = [];
+  const snapshotNumber = snapshots.at(-1);
+  let base: number;
+  if (snapshotNumber !== undefined) {
+    const path = join(dataDir, snapshotName(snapshotNumber));
+    try {
+      collections = await loadSnapshot(path, snapshotNumber);
+    } catch (err) {
+      throw new Error(`Snapshot ${path} is unreadable: ${describe(err)}. Refusing to start rather than lose data.`, {
+        cause: err,
+      });
+    }
+    base = snapshotNumber;
+  } else {
+    base = logs[0] ?? 1;
+    if (base !== 1) {
+      throw new Error(
+        `${join(dataDir, logName(base))} is the oldest log but there is no snapshot covering the logs before it: ` +
+          'data is missing. Refusing to start.',
+      );
+    }
+  }
+
+  const replay = logs.filter((n) => n >= base);
+  for (let i = 0; i < replay.length; i++) {
+    if (replay[i] !== base + i) {
+      throw new Error(`Log ${join(dataDir, logName(base + i))} is missing (found ${logName(replay[i] ?? 0)}). Refusing to start.`);
+    }
+  }
+
+  const records: JournalOp[][] = [];
+  let truncatedBytes = 0;
+  let logBytes = 0;
+  let logSize = 0;
+  for (let i = 0; i < replay.length; i++) {
+    const n = replay[i] as number;
+    const path = join(dataDir, logName(n));
+    const isLast = i === replay.length - 1;
+    const fh = await open(path, isLast ? 'r+' : 'r');
+    try {
+      const size = (await fh.stat()).size;
+      const result = await scanFrames(fh, size, (payload, offset) => {
+        try {
+          records.push(decodeOps(payload));
+        } catch (err) {
+          // The checksum matched, so this is not a torn write: never drop it silently.
+          throw new Error(`Log ${path}: the record at offset ${offset} has a valid checksum but cannot be decoded: ${describe(err)}`, {
+            cause: err,
+          });
+        }
+      });
+      if (result.problem) {
+        if (!isLast) {
+          throw new Error(
+            `Log ${path} is corrupt (${result.problem}) and is not the last log, so the records after it ` +
+              'cannot be trusted. Refusing to start rather than silently drop data.',
+          );
+        }
+        // A torn or corrupt tail of the last log: the write that never completed (or was never
+        // acknowledged). Cut it off so that new records follow the last good one.
+        truncatedBytes = size - result.validBytes;
+        warn(
+          `${path}: ${result.problem}; truncating ${truncatedBytes} byte(s) of torn tail at offset ${result.validBytes}`,
+        );
+        await fh.truncate(result.validBytes);
+        await fh.sync();
+      }
+      logBytes += result.validBytes;
+      if (isLast) logSize = result.validBytes;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  // Leftovers of a snapshot whose clean-up was interrupted.
+  for (const n of logs) if (n < base) await unlink(join(dataDir, logName(n)));
+  for (const n of snapshots) if (n < base) await unlink(join(dataDir, snapshotName(n)));
+
+  const logNumber = replay.at(-1) ?? base;
+  return { state: { collections, records, truncatedBytes }, logNumber, logSize, logBytes };
+}
+
+class FileLog implements FilePersistence {
+  readonly stats: FilePersistenceStats = { records: 0, syncs: 0, bytesWritten: 0, snapshots: 0 };
+  logBytes: number;
+
+  private queue: Queued[] = [];
+  private draining: Promise<void> | null = null;
+  private failure: Error | null = null;
+  private closed = false;
+  private snapshotting: Promise<void> | null = null;
+
+  constructor(
+    readonly dataDir: string,
+    readonly snapshotEveryBytes: number,
+    private fh: FileHandle,
+    private logNumber: number,
+    private position: number,
+    logBytes: number,
+    private readonly releaseLock: () => Promise<void>,
+    private readonly onSync: (() => void) | undefined,
+  ) {
+    this.logBytes = logBytes;
+  }
+
+  get snapshotDue(): boolean {
+    return this.snapshotting === null && this.logBytes >= this.snapshotEveryBytes;
+  }
+
+  append(ops: JournalOp[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('persistence is closed'));
+    if (ops.length === 0) return Promise.resolve();
+    let buffers: Uint8Array[];
+    try {
+      // Serialized now, so later in-place changes by the caller cannot alter what is logged.
+      const payload = encodeOps(ops);
+      buffers = [frameHeader(payload), ...payload];
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let bytes = 0;
+    for (const b of buffers) bytes += b.length;
+    this.logBytes += bytes;
+    this.stats.records++;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ kind: 'record', buffers, bytes, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (!this.draining) this.draining = this.drain();
+  }
+
+  /** Moves appends to a new log; resolves with its number once records before it are durable. */
+  private rotate(): Promise<number> {
+    if (this.failure) return Promise.reject(this.failure);
+    this.logBytes = 0;
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ kind: 'rotate', resolve, reject });
+      this.kick();
+    });
+  }
+
+  /**
+   * The group-commit loop: waits for the current event-loop turn to finish queueing, writes every
+   * queued record in one write and one fsync, resolves them all, and repeats while more arrived
+   * (those queued during an fsync form the next group).
+   */
+  private async drain(): Promise<void> {
+    let inFlight: Queued[] = [];
+    try {
+      while (this.queue.length > 0) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const head = this.queue[0] as Queued;
+        if (head.kind === 'rotate') {
+          inFlight = this.queue.splice(0, 1);
+          await this.switchLog();
+          head.resolve(this.logNumber);
+          inFlight = [];
+          continue;
+        }
+        let n = 0;
+        while (n < this.queue.length && (this.queue[n] as Queued).kind === 'record') n++;
+        const group = this.queue.splice(0, n) as QueuedRecord[];
+        inFlight = group;
+        const buffers: Uint8Array[] = [];
+        for (const r of group) buffers.push(...r.buffers);
+        const written = await writeFully(this.fh, buffers, this.position);
+        await this.fh.datasync();
+        this.position += written;
+        this.stats.bytesWritten += written;
+        this.stats.syncs++;
+        this.onSync?.();
+        inFlight = [];
+        for (const r of group) r.resolve();
+      }
+    } catch (err) {
+      // The log may now end in a partial write; appending after it would put acknowledged
+      // records behind a torn one. Stop accepting writes (recovery truncates the tail).
+      this.failure = new Error(`Writing the log in ${this.dataDir} failed: ${describe(err)}`, { cause: err });
+      for (const q of [...inFlight, ...this.queue.splice(0)]) q.reject(this.failure);
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  private async switchLog(): Promise<void> {
+    const next = this.logNumber + 1;
+    const fh = await open(join(this.dataDir, logName(next)), 'wx');
+    try {
+      await fsyncDir(this.dataDir); // the new log's name must be durable before records in it are
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+    const old = this.fh;
+    this.fh = fh;
+    this.logNumber = next;
+    this.position = 0;
+    await old.close();
+  }
+
+  snapshot(source: () => Iterable<CollectionImage>): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('persistence is closed'));
+    if (!this.snapshotting) {
+      this.snapshotting = this.writeSnapshot(source).finally(() => {
+        this.snapshotting = null;
+      });
+    }
+    return this.snapshotting;
+  }
+
+  private async writeSnapshot(source: () => Iterable<CollectionImage>): Promise<void> {
+    const n = await this.rotate();
+    const finalPath = join(this.dataDir, snapshotName(n));
+    const tmpPath = `${finalPath}.tmp`;
+    const fh = await open(tmpPath, 'w');
+    try {
+      let chunk: Uint8Array[] = [];
+      let chunkBytes = 0;
+      let position = 0;
+      const push = (kind: number, body: Document): void => {
+        const payload = [Buffer.of(kind), serialize(body)];
+        const header = frameHeader(payload);
+        chunk.push(header, ...payload);
+        chunkBytes += header.length + 1 + (payload[1] as Uint8Array).length;
+      };
+      const flush = async (): Promise<void> => {
+        position += await writeFully(fh, chunk, position);
+        chunk = [];
+        chunkBytes = 0;
+      };
+      push(K_HEADER, { format: SNAPSHOT_FORMAT, version: 1, log: n, createdAt: new Date() });
+      let collections = 0;
+      let docs = 0;
+      // Streamed in bounded chunks; the engine keeps serving between them.
+      for (const image of source()) {
+        push(K_COLLECTION, { db: image.db, coll: image.coll, options: image.options, indexes: image.indexes });
+        collections++;
+        for (const doc of image.docs) {
+          push(K_DOC, doc);
+          docs++;
+          if (chunkBytes >= SNAPSHOT_CHUNK_BYTES) await flush();
+        }
+      }
+      push(K_END, { collections, docs });
+      await flush();
+      await fh.sync();
+    } catch (err) {
+      await fh.close();
+      await unlink(tmpPath).catch(() => {});
+      throw err;
+    }
+    await fh.close();
+    await rename(tmpPath, finalPath);
+    await fsyncDir(this.dataDir);
+    this.stats.snapshots++;
+    // Everything before log n is now covered by the snapshot.
+    for (const name of await readdir(this.dataDir)) {
+      const log = LOG_RE.exec(name);
+      const snap = SNAPSHOT_RE.exec(name);
+      const number = Number(log?.[1] ?? snap?.[1] ?? Number.NaN);
+      if (number < n) await unlink(join(this.dataDir, name)).catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.snapshotting?.catch(() => {});
+      while (this.draining) await this.draining.catch(() => {});
+      if (!this.failure) await this.fh.datasync();
+      await this.fh.close();
+    } finally {
+      await this.releaseLock();
+    }
+    if (this.failure) throw this.failure;
+  }
+}
+
+/**
+ * Opens (creating if needed) the store's data directory: takes its lock, recovers the snapshot and
+ * the log after it, and returns the persistence that appends to the log from there.
+ */
+export async function openFilePersistence(
+  dataDir: string,
+  options: FilePersistenceOptions = {},
+): Promise<{ persistence: FilePersistence; recovered: RecoveredState }> {
+  await mkdir(dataDir, { recursive: true });
+  const releaseLock = await acquireLock(dataDir);
+  try {
+    const recovery = await recover(dataDir, options.warn ?? ((m) => console.warn(`[embedded-mongo] ${m}`)));
+    const path = join(dataDir, logName(recovery.logNumber));
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r+');
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT') throw err;
+      fh = await open(path, 'wx');
+      await fsyncDir(dataDir);
+    }
+    const size = (await stat(path)).size;
+    if (size !== recovery.logSize) throw new Error(`Log ${path} changed size during recovery`);
+    const persistence = new FileLog(
+      dataDir,
+      options.snapshotEveryBytes ?? DEFAULT_SNAPSHOT_EVERY_BYTES,
+      fh,
+      recovery.logNumber,
+      recovery.logSize,
+      recovery.logBytes,
+      releaseLock,
+      options.onSync,
+    );
+    return { persistence, recovered: recovery.state };
+  } catch (err) {
+    await releaseLock();
+    throw err;
+  }
+}
