@@ -21,6 +21,7 @@ export type FrozenFile = z.infer<typeof FrozenFileSchema>;
 /** The data of each event type. */
 export const EventDataSchemas = {
   'room.created': z.object({
+    roomId: IdSchema,
     title: z.string(),
     clientId: IdSchema,
     freelancerId: IdSchema,
