@@ -62,18 +62,21 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Pr
     socket.on('data', (chunk: Buffer) => {
       pending.push(chunk);
       pendingBytes += chunk.length;
-      let buf = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
-      let offset = 0;
-      while (buf.length - offset >= 4) {
-        const len = buf.readInt32LE(offset);
+      // Concatenate only once a whole message is there (large inserts arrive in many chunks).
+      while (pendingBytes >= 4) {
+        if ((pending[0] as Buffer).length < 4) pending = [Buffer.concat(pending)];
+        const len = (pending[0] as Buffer).readInt32LE(0);
         if (len < 16 || len > MAX_MESSAGE_SIZE) {
           log('store: invalid message length, closing connection', { len });
           socket.destroy();
           return;
         }
-        if (buf.length - offset < len) break;
-        const msg = buf.subarray(offset, offset + len);
-        offset += len;
+        if (pendingBytes < len) break;
+        const buf = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
+        const msg = buf.subarray(0, len);
+        const rest = buf.subarray(len);
+        pending = rest.length > 0 ? [rest] : [];
+        pendingBytes = rest.length;
         let req: Request;
         try {
           req = parseMessage(msg);
@@ -88,10 +91,6 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Pr
         inFlight.add(p);
         void p.finally(() => inFlight.delete(p));
       }
-      buf = buf.subarray(offset);
-      pending = buf.length > 0 ? [buf] : [];
-      pendingBytes = buf.length;
-      void pendingBytes;
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => sockets.delete(socket));
