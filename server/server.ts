@@ -2,10 +2,20 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
+import type { Collection } from 'mongodb';
+import { Notifier, type NotificationView } from './application/notifier.js';
+import { RoomQueries } from './application/room-queries.js';
+import { RoomService } from './application/room-service.js';
+import { Scheduler } from './application/scheduler.js';
+import { UserDirectory } from './application/user-directory.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { CommitWriter } from './store/commit-writer.js';
 import { connectStore } from './store/connection.js';
+import { createModels } from './store/models.js';
 import { createHttpApp } from './transport/http/app.js';
+import { authenticate } from './transport/http/authenticate.js';
+import { apiRoutes, devTokenRoute } from './transport/http/routes.js';
 
 export interface RunningServer {
   url: string;
@@ -20,10 +30,23 @@ const CLIENT_DIR = fileURLToPath(
   new URL(import.meta.url.includes('/dist/server/') ? '../client/' : '../dist/client/', import.meta.url),
 );
 
-/** The composition root: store, application services, HTTP and realtime transports. */
+/** The composition root: store → application services → HTTP and realtime transports. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const store = await connectStore(config, logger);
+  const models = await createModels(store.connection);
+  const writer = new CommitWriter(models.Commit.collection as unknown as Collection);
+  const rooms = new RoomService(models, writer, config.periods, logger);
+  const users = new UserDirectory(models, rooms, logger);
+  const queries = new RoomQueries(models);
+  const userChannel = { deliver: (_userId: string, _n: NotificationView) => {} };
+  const notifier = new Notifier(models, (userId, n) => userChannel.deliver(userId, n), logger);
+  rooms.onAppended((room, events) => void notifier.onAppended(room, events));
+  const scheduler = new Scheduler(models, rooms, config.schedulerIntervalMs, logger);
+
   const api = express.Router();
+  if (config.devTokens) api.use(devTokenRoute(config.jwt));
+  api.use(authenticate(config.jwt, users), apiRoutes(rooms, queries));
+
   const app = createHttpApp({
     logger,
     corsOrigins: config.corsOrigins,
@@ -37,17 +60,20 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     http.listen(config.port, config.host, () => resolve());
   });
   const { port } = http.address() as AddressInfo;
+  scheduler.start();
 
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     storeUri: store.uri,
     async close() {
-      // Stop taking new connections, let in-flight requests finish, then close the store.
+      // Stop taking new work, finish what is in flight, then close the store.
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeIdleConnections();
       });
+      await scheduler.stop();
+      await rooms.drain();
       await store.close();
     },
   };

@@ -1,6 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
+import { IdSchema } from '../../../shared/schemas/common.js';
 import { ApiError } from '../../application/errors.js';
 
 /** Who a verified token says the caller is. The signing platform vouches for these claims. */
@@ -13,9 +14,9 @@ export interface AuthenticatedUser {
 }
 
 const ClaimsSchema = z.object({
-  sub: z.string().min(1).max(200),
+  sub: IdSchema,
   name: z.string().min(1).max(200).optional(),
-  agency: z.object({ id: z.string().min(1).max(200), role: z.enum(['manager', 'member']) }).optional(),
+  agency: z.object({ id: IdSchema, role: z.enum(['manager', 'member']) }).optional(),
   exp: z.number().int(),
 });
 

@@ -1,0 +1,356 @@
+import { trusted } from 'mongoose';
+import { randomBytes } from 'node:crypto';
+import type { Collection } from 'mongodb';
+import {
+  decide,
+  emptyRoomState,
+  evolve,
+  nextDeadline,
+  resolveParty,
+  SYSTEM_ACTOR,
+  tick,
+  type Actor,
+  type Command,
+  type DomainConfig,
+  type EventDraft,
+  type InternalCommand,
+  type RoomState,
+  type StoredEvent,
+  type UserIdentity,
+} from '../../shared/domain/index.js';
+import type { Logger } from '../logger.js';
+import { CommitConflict, type CommitWriter } from '../store/commit-writer.js';
+import type { Models } from '../store/models.js';
+import { ApiError } from './errors.js';
+import { hashEvent } from './evidence.js';
+import { KeyedQueue } from './keyed-queue.js';
+import { RoomCache, type CachedRoom } from './room-cache.js';
+
+export interface CommandResult {
+  roomId: string;
+  seq: number;
+  /** Every event the command appended (callers filter them for each viewer). */
+  events: StoredEvent[];
+  /** True when this was a retry of a clientId already applied: nothing new was appended. */
+  duplicate: boolean;
+}
+
+/** Called after events are durable and the sender has been answered: broadcasts, notifications. */
+export type AppendedListener = (room: RoomState, events: StoredEvent[]) => void;
+
+const SNAPSHOT_EVERY = 50;
+const MAX_ATTEMPTS = 8;
+
+/**
+ * A command's path (DESIGN.md): load state, decide, append with the hash chain, answer. The
+ * commands of one room run one at a time in this process; across processes the unique index
+ * on {roomId, seq} arbitrates and the loser reloads and retries.
+ */
+export class RoomService {
+  private readonly queue = new KeyedQueue();
+  private readonly cache = new RoomCache(5_000);
+  private readonly commits: Collection;
+  private readonly listeners: AppendedListener[] = [];
+
+  constructor(
+    private readonly models: Models,
+    private readonly writer: CommitWriter,
+    private readonly config: DomainConfig,
+    private readonly logger: Logger,
+  ) {
+    this.commits = models.Commit.collection as unknown as Collection;
+  }
+
+  onAppended(listener: AppendedListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Creates a room in phase interview; the creator is its client. */
+  async create(
+    user: UserIdentity,
+    input: { title: string; freelancerId: string; jobId?: string | undefined; interviewerIds?: string[] | undefined },
+  ): Promise<RoomState> {
+    const roomId = `r_${randomBytes(12).toString('base64url')}`;
+    const freelancer = await this.models.User.findById(input.freelancerId).lean();
+    const command: InternalCommand = {
+      type: 'room.create',
+      title: input.title,
+      clientId: user.id,
+      freelancerId: input.freelancerId,
+      ...(input.jobId ? { jobId: input.jobId } : {}),
+      ...(input.interviewerIds ? { interviewerIds: input.interviewerIds } : {}),
+      ...(freelancer?.agency?.id ? { agencyId: freelancer.agency.id } : {}),
+    };
+    const actor: Actor = { id: user.id, side: 'client', role: 'client' };
+    const empty = emptyRoomState(roomId);
+    const events = this.stamp(roomId, empty, null, unwrap(decide(empty, command, actor, new Date(), this.config)), actor);
+    await this.writer.write(commitDoc(roomId, events, undefined));
+    const state = events.reduce(evolve, empty);
+    const last = events[events.length - 1]!;
+    await this.models.Room.create({
+      _id: roomId,
+      ...roomFields(state, this.config),
+      createdAt: new Date(last.at),
+      snapshot: JSON.stringify(state),
+      snapshotSeq: state.seq,
+      snapshotHash: last.hash,
+    });
+    this.cache.set(roomId, { state, lastHash: last.hash, snapshotSeq: state.seq });
+    this.announce(state, events);
+    return state;
+  }
+
+  /** Runs a party's command; a repeated clientId returns the first result and appends nothing. */
+  execute(roomId: string, user: UserIdentity, clientId: string | undefined, command: Command): Promise<CommandResult> {
+    return this.queue.run(roomId, async () => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const room = await this.room(roomId);
+        const actor = room && resolveParty(room.state, user);
+        if (!room || !actor) throw notAParty();
+        if (clientId) {
+          const earlier = await this.commitByClientId(roomId, clientId);
+          if (earlier) return earlier;
+        }
+        const drafts = unwrap(decide(room.state, command, actor, new Date(), this.config));
+        try {
+          return await this.append(roomId, room, drafts, actor, clientId);
+        } catch (err) {
+          if (!(err instanceof CommitConflict)) throw err;
+          // Another process appended first (seq) or already ran this clientId: reload and retry.
+          this.cache.delete(roomId);
+        }
+      }
+      throw new ApiError('CONFLICT', 'The room is busy; try again');
+    });
+  }
+
+  /** Appends what a system rule produces (file shares, agency assignment, the time rules). */
+  appendSystem(
+    roomId: string,
+    produce: (state: RoomState) => { drafts: EventDraft[]; actor: Actor } | null,
+  ): Promise<CommandResult | null> {
+    return this.queue.run(roomId, async () => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const room = await this.room(roomId);
+        if (!room) return null;
+        const next = produce(room.state);
+        if (!next || next.drafts.length === 0) return null;
+        try {
+          return await this.append(roomId, room, next.drafts, next.actor, undefined);
+        } catch (err) {
+          if (!(err instanceof CommitConflict)) throw err;
+          this.cache.delete(roomId);
+        }
+      }
+      throw new ApiError('CONFLICT', 'The room is busy; try again');
+    });
+  }
+
+  /** Applies an internal command of the system (agency assignment) unless the rules refuse it. */
+  applySystemCommand(roomId: string, command: InternalCommand): Promise<CommandResult | null> {
+    return this.appendSystem(roomId, (state) => {
+      const result = decide(state, command, SYSTEM_ACTOR, new Date(), this.config);
+      return result.ok ? { drafts: result.events, actor: SYSTEM_ACTOR } : null;
+    });
+  }
+
+  /** Applies the due time rules of a room (auto-release, reveal, reminders, inactivity close). */
+  runTimeRules(roomId: string, now: Date): Promise<CommandResult | null> {
+    return this.appendSystem(roomId, (state) => ({
+      drafts: tick(state, now, this.config),
+      actor: SYSTEM_ACTOR,
+    }));
+  }
+
+  /**
+   * Recomputes when a room's time rules are next due, after a pass found nothing to do (a
+   * deadline that was recorded early); never leaves one in the past, so the scheduler cannot spin.
+   */
+  async refreshDeadline(roomId: string): Promise<void> {
+    const state = await this.state(roomId);
+    if (!state) return;
+    const next = nextDeadline(state, this.config);
+    const stuck = next !== null && next.getTime() <= Date.now();
+    await this.models.Room.updateOne({ _id: roomId }, { $set: { nextDueAt: stuck ? new Date(Date.now() + 60_000) : next } });
+  }
+
+  /** The room's current state, or null if there is no such room. */
+  async state(roomId: string): Promise<RoomState | null> {
+    return (await this.queue.run(roomId, () => this.room(roomId)))?.state ?? null;
+  }
+
+  /** The state and the caller's party in it; outsiders learn nothing, not even that it exists. */
+  async access(roomId: string, user: UserIdentity): Promise<{ state: RoomState; actor: Actor }> {
+    const state = await this.state(roomId);
+    const actor = state && resolveParty(state, user);
+    if (!state || !actor) throw notAParty();
+    return { state, actor };
+  }
+
+  /** Events with seq > after, in order, at most `limit`. */
+  async eventsAfter(roomId: string, after: number, limit: number): Promise<StoredEvent[]> {
+    const docs = await this.commits
+      .find({ roomId, lastSeq: { $gt: after } }, { projection: { events: 1 } })
+      .sort({ lastSeq: 1 })
+      .limit(limit)
+      .toArray();
+    const events: StoredEvent[] = [];
+    for (const doc of docs) {
+      for (const event of doc.events as StoredEvent[]) {
+        if (event.seq > after && events.length < limit) events.push(event);
+      }
+    }
+    return events;
+  }
+
+  /** Waits for commands in flight (graceful shutdown). */
+  async drain(): Promise<void> {
+    await this.queue.idle();
+    await this.writer.drain();
+  }
+
+  private async append(
+    roomId: string,
+    room: CachedRoom,
+    drafts: EventDraft[],
+    actor: Actor,
+    clientId: string | undefined,
+  ): Promise<CommandResult> {
+    const events = this.stamp(roomId, room.state, room.lastHash, drafts, actor);
+    try {
+      await this.writer.write(commitDoc(roomId, events, clientId));
+    } catch (err) {
+      if (err instanceof CommitConflict && err.on === 'clientId' && clientId) {
+        const earlier = await this.commitByClientId(roomId, clientId);
+        if (earlier) return earlier;
+      }
+      throw err;
+    }
+    const state = events.reduce(evolve, room.state);
+    const last = events[events.length - 1]!;
+    const snapshotDue = state.seq - room.snapshotSeq >= SNAPSHOT_EVERY;
+    const next: CachedRoom = { state, lastHash: last.hash, snapshotSeq: snapshotDue ? state.seq : room.snapshotSeq };
+    this.cache.set(roomId, next);
+    // The log is the truth; the room document is a summary for lists and the scheduler, so a
+    // process that dies before this line loses nothing (the next load folds the log).
+    await this.models.Room.updateOne(
+      { _id: roomId, seq: trusted({ $lt: state.seq }) },
+      {
+        $set: {
+          ...roomFields(state, this.config),
+          ...(snapshotDue ? { snapshot: JSON.stringify(state), snapshotSeq: state.seq, snapshotHash: last.hash } : {}),
+        },
+      },
+    );
+    this.announce(state, events);
+    return { roomId, seq: state.seq, events, duplicate: false };
+  }
+
+  private stamp(
+    roomId: string,
+    state: RoomState,
+    lastHash: string | null,
+    drafts: EventDraft[],
+    actor: Actor,
+  ): StoredEvent[] {
+    const at = new Date().toISOString();
+    let prevHash = lastHash;
+    let seq = state.seq;
+    return drafts.map((draft) => {
+      seq += 1;
+      const unhashed = { ...draft, seq, at, actor, prevHash } as Omit<StoredEvent, 'hash'>;
+      const event = { ...unhashed, hash: hashEvent(roomId, unhashed) } as StoredEvent;
+      prevHash = event.hash;
+      return event;
+    });
+  }
+
+  private announce(state: RoomState, events: StoredEvent[]): void {
+    // After the sender's answer: listeners run on a later turn of the event loop.
+    setImmediate(() => {
+      for (const listener of this.listeners) {
+        try {
+          listener(state, events);
+        } catch (err) {
+          this.logger.error({ err }, 'appended listener failed');
+        }
+      }
+    });
+  }
+
+  private async commitByClientId(roomId: string, clientId: string): Promise<CommandResult | null> {
+    const doc = await this.commits.findOne({ roomId, clientId });
+    if (!doc) return null;
+    const events = doc.events as StoredEvent[];
+    return { roomId, seq: doc.lastSeq as number, events, duplicate: true };
+  }
+
+  /**
+   * The room's state caught up with the log: cached (or snapshot) state plus whatever other
+   * processes appended since. In the common case that is one indexed query that finds nothing.
+   */
+  private async room(roomId: string): Promise<CachedRoom | null> {
+    let room = this.cache.get(roomId) ?? (await this.snapshot(roomId));
+    if (!room) return null;
+    for (;;) {
+      const later = await this.eventsAfter(roomId, room.state.seq, 1_000);
+      if (later.length === 0) break;
+      room = { ...room, state: later.reduce(evolve, room.state), lastHash: later[later.length - 1]!.hash };
+    }
+    this.cache.set(roomId, room);
+    return room;
+  }
+
+  private async snapshot(roomId: string): Promise<CachedRoom | null> {
+    const doc = await this.models.Room.findById(roomId, { snapshot: 1, snapshotSeq: 1, snapshotHash: 1 }).lean();
+    // No document: no such room (or its creator died between its first commit and its document).
+    if (!doc) return null;
+    return {
+      state: JSON.parse(doc.snapshot) as RoomState,
+      lastHash: doc.snapshotHash ?? null,
+      snapshotSeq: doc.snapshotSeq,
+    };
+  }
+}
+
+function roomFields(state: RoomState, config: DomainConfig) {
+  return {
+    title: state.title,
+    jobId: state.jobId ?? null,
+    clientId: state.clientId,
+    freelancerId: state.freelancerId,
+    interviewerIds: state.interviewerIds,
+    memberIds: [state.clientId, state.freelancerId, ...state.interviewerIds],
+    agencyId: state.agencyId ?? null,
+    phase: state.phase,
+    seq: state.seq,
+    lastActivityAt: new Date(state.lastActivityAt),
+    nextDueAt: nextDeadline(state, config),
+    openProposal: openProposalSummary(state),
+  };
+}
+
+function openProposalSummary(state: RoomState) {
+  const open = state.proposals.find((p: RoomState['proposals'][number]) => p.version === state.openProposalVersion);
+  return open ? { version: open.version, authorSide: open.authorSide } : null;
+}
+
+function commitDoc(roomId: string, events: StoredEvent[], clientId: string | undefined) {
+  return {
+    roomId,
+    seq: events[0]!.seq,
+    lastSeq: events[events.length - 1]!.seq,
+    ...(clientId ? { clientId } : {}),
+    events,
+    at: new Date(events[0]!.at),
+  };
+}
+
+function unwrap(result: ReturnType<typeof decide>): EventDraft[] {
+  if (!result.ok) throw new ApiError(result.error.code, result.error.message);
+  return result.events;
+}
+
+function notAParty(): ApiError {
+  return new ApiError('FORBIDDEN', 'You are not a party to this room');
+}
