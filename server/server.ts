@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import type { Collection } from 'mongodb';
-import { Notifier, type NotificationView } from './application/notifier.js';
+import { Notifier } from './application/notifier.js';
 import { RoomQueries } from './application/room-queries.js';
 import { RoomService } from './application/room-service.js';
 import { Scheduler } from './application/scheduler.js';
@@ -11,11 +11,14 @@ import { UserDirectory } from './application/user-directory.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { CommitWriter } from './store/commit-writer.js';
+import { connectRedis } from './store/redis.js';
 import { connectStore } from './store/connection.js';
 import { createModels } from './store/models.js';
 import { createHttpApp } from './transport/http/app.js';
 import { authenticate } from './transport/http/authenticate.js';
 import { apiRoutes, devTokenRoute } from './transport/http/routes.js';
+import { memoryRateLimiter, redisRateLimiter } from './transport/socket/rate-limit.js';
+import { createRealtime } from './transport/socket/realtime.js';
 
 export interface RunningServer {
   url: string;
@@ -38,9 +41,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const rooms = new RoomService(models, writer, config.periods, logger);
   const users = new UserDirectory(models, rooms, logger);
   const queries = new RoomQueries(models);
-  const userChannel = { deliver: (_userId: string, _n: NotificationView) => {} };
-  const notifier = new Notifier(models, (userId, n) => userChannel.deliver(userId, n), logger);
-  rooms.onAppended((room, events) => void notifier.onAppended(room, events));
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   const scheduler = new Scheduler(models, rooms, config.schedulerIntervalMs, logger);
 
   const api = express.Router();
@@ -50,11 +51,24 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const app = createHttpApp({
     logger,
     corsOrigins: config.corsOrigins,
-    readinessChecks: { mongodb: () => store.ping() },
+    readinessChecks: { mongodb: () => store.ping(), ...(redis ? { redis: () => redis.ping() } : {}) },
     api,
     clientDir: CLIENT_DIR,
   });
   const http = createServer(app);
+  const realtime = createRealtime(http, {
+    config,
+    logger,
+    rooms,
+    queries,
+    users,
+    rateLimiter: redis
+      ? redisRateLimiter(config.rateLimitCommands, redis.client)
+      : memoryRateLimiter(config.rateLimitCommands),
+  });
+  if (redis) realtime.io.adapter(redis.adapter);
+  const notifier = new Notifier(models, realtime.deliverNotification, logger);
+  rooms.onAppended((room, events) => void notifier.onAppended(room, events));
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => resolve());
@@ -67,13 +81,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     port,
     storeUri: store.uri,
     async close() {
-      // Stop taking new work, finish what is in flight, then close the store.
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeIdleConnections();
-      });
+      // Stop taking new work, finish what is in flight, then close the stores.
       await scheduler.stop();
+      const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      await realtime.close();
+      await httpClosed;
       await rooms.drain();
+      await redis?.close();
       await store.close();
     },
   };

@@ -18,6 +18,11 @@ export class ApiError extends Error {
   toBody(): ErrorResponse {
     return errorResponse(this.code, this.message, this.details);
   }
+  /** Anything thrown on a request's path, as what the caller may be told. */
+  static from(err: unknown): ApiError {
+    return err instanceof ApiError ? err : new ApiError('INTERNAL', 'Internal error');
+  }
+
   static invalid(error: z.ZodError): ApiError {
     return new ApiError('INVALID', 'Invalid input', error.issues);
   }

@@ -4,6 +4,7 @@ import { emptyRoomState, resolveParty, visibleTo, type Actor, type PartyActor, t
 import type { Phase } from '../../shared/schemas/common.js';
 import type { Candidacy } from '../../shared/schemas/http.js';
 import type { Models, RoomDoc } from '../store/models.js';
+import { byPendingOfferThenActivity, candidacyOf } from './candidacy.js';
 import type { HiddenEvent } from './evidence.js';
 
 const UNREAD_CAP = 999;
@@ -41,20 +42,24 @@ export class RoomQueries {
   async candidacies(user: UserIdentity): Promise<Candidacy[]> {
     const rooms = await this.models.Room.find(partyFilter(user), ROOM_FIELDS).limit(2_000).lean();
     return rooms
-      .map((room) => ({
-        roomId: room._id,
-        title: room.title,
-        jobId: room.jobId ?? null,
-        phase: room.phase as Phase,
-        clientId: room.clientId,
-        freelancerId: room.freelancerId,
-        agencyId: room.agencyId ?? null,
-        myRole: partyOf(room, user)!.role,
-        openProposal: (room.openProposal as Candidacy['openProposal'] | undefined) ?? null,
-        seq: room.seq,
-        lastActivityAt: room.lastActivityAt.toISOString(),
-      }))
-      .sort((a, b) => pendingOffer(b) - pendingOffer(a) || b.lastActivityAt.localeCompare(a.lastActivityAt));
+      .map((room) =>
+        candidacyOf(
+          {
+            id: room._id,
+            title: room.title,
+            jobId: room.jobId ?? null,
+            phase: room.phase as Phase,
+            clientId: room.clientId,
+            freelancerId: room.freelancerId,
+            agencyId: room.agencyId ?? null,
+            seq: room.seq,
+            lastActivityAt: room.lastActivityAt.toISOString(),
+            openProposal: (room.openProposal as Candidacy['openProposal'] | undefined) ?? null,
+          },
+          partyOf(room, user)!.role,
+        ),
+      )
+      .sort(byPendingOfferThenActivity);
   }
 
   async notifications(userId: string) {
@@ -138,12 +143,7 @@ const ROOM_FIELDS = {
   openProposal: 1,
 } as const;
 
-/** Offers waiting for an answer come first in every candidacy list. */
-function pendingOffer(c: Candidacy): number {
-  return c.phase === 'offer' ? 1 : 0;
-}
-
-type RoomSummary = Pick<RoomDoc, '_id' | 'seq' | 'clientId' | 'freelancerId' | 'interviewerIds' | 'agencyId'>;
+type RoomMembers = Pick<RoomDoc, '_id' | 'seq' | 'clientId' | 'freelancerId' | 'interviewerIds' | 'agencyId'>;
 
 function partyFilter(user: UserIdentity) {
   const or: object[] = [{ memberIds: user.id }];
@@ -152,7 +152,7 @@ function partyFilter(user: UserIdentity) {
 }
 
 /** The same party rules as the domain, applied to a room summary. */
-function partyOf(room: RoomSummary, user: UserIdentity): PartyActor | null {
+function partyOf(room: RoomMembers, user: UserIdentity): PartyActor | null {
   return resolveParty(
     {
       ...emptyRoomState(room._id),

@@ -21,6 +21,7 @@ import {
 import type { Logger } from '../logger.js';
 import { CommitConflict, type CommitWriter } from '../store/commit-writer.js';
 import type { Models } from '../store/models.js';
+import { openProposalOf } from './candidacy.js';
 import { ApiError } from './errors.js';
 import { hashEvent } from './evidence.js';
 import { KeyedQueue } from './keyed-queue.js';
@@ -326,13 +327,8 @@ function roomFields(state: RoomState, config: DomainConfig) {
     seq: state.seq,
     lastActivityAt: new Date(state.lastActivityAt),
     nextDueAt: nextDeadline(state, config),
-    openProposal: openProposalSummary(state),
+    openProposal: openProposalOf(state),
   };
-}
-
-function openProposalSummary(state: RoomState) {
-  const open = state.proposals.find((p: RoomState['proposals'][number]) => p.version === state.openProposalVersion);
-  return open ? { version: open.version, authorSide: open.authorSide } : null;
 }
 
 function commitDoc(roomId: string, events: StoredEvent[], clientId: string | undefined) {

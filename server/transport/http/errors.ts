@@ -26,5 +26,5 @@ function toApiError(err: unknown): ApiError {
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     return new ApiError('INVALID', 'Bad request');
   }
-  return new ApiError('INTERNAL', 'Internal error');
+  return ApiError.from(err);
 }
