@@ -26,7 +26,6 @@ interface SocketData {
 }
 
 type IO = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-type WorkroomSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type EventName = keyof typeof ClientPayloadSchemas;
 
 export interface RealtimeDeps {
