@@ -14,6 +14,14 @@ export interface IndexEntry {
   idKey: string;
 }
 
+/** A position in an index: block and offset. */
+export interface Pos {
+  b: number;
+  o: number;
+}
+
+const BLOCK = 512;
+
 export interface IndexSpec {
   v: number;
   key: Document;
@@ -33,7 +41,6 @@ export class Index {
   readonly unique: boolean;
   readonly sparse: boolean;
   readonly partial: ((doc: unknown) => boolean) | undefined;
-  entries: IndexEntry[] = [];
   multikey = false;
 
   constructor(spec: IndexSpec) {
@@ -96,28 +103,71 @@ export class Index {
     return keys;
   }
 
-  /** First position whose entry is >= the probe (key prefix of length `len`, then `_id`). */
-  lowerBound(key: unknown[], len: number, inclusive: boolean): number {
-    let lo = 0;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = this.compareKeys((this.entries[mid] as IndexEntry).key, key, len);
-      if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+  /** Entries in order, as a list of sorted blocks (inserts and deletes move at most one block). */
+  private blocks: IndexEntry[][] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
   }
 
-  private position(e: IndexEntry): number {
+  /** First position whose entry is not before `probe` (`before(e)` is true for entries before it). */
+  private seek(before: (e: IndexEntry) => boolean): Pos {
+    const blocks = this.blocks;
     let lo = 0;
-    let hi = this.entries.length;
+    let hi = blocks.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.compareEntries(this.entries[mid] as IndexEntry, e) < 0) lo = mid + 1;
+      const blk = blocks[mid] as IndexEntry[];
+      if (before(blk[blk.length - 1] as IndexEntry)) lo = mid + 1;
       else hi = mid;
     }
-    return lo;
+    if (lo === blocks.length) return { b: lo, o: 0 };
+    const blk = blocks[lo] as IndexEntry[];
+    let l = 0;
+    let h = blk.length;
+    while (l < h) {
+      const mid = (l + h) >>> 1;
+      if (before(blk[mid] as IndexEntry)) l = mid + 1;
+      else h = mid;
+    }
+    return { b: lo, o: l };
+  }
+
+  /** First position whose key prefix (length `len`) is >= `key` (> when not inclusive). */
+  lowerBound(key: unknown[], len: number, inclusive: boolean): Pos {
+    return this.seek((e) => {
+      const c = this.compareKeys(e.key, key, len);
+      return c < 0 || (c === 0 && !inclusive);
+    });
+  }
+
+  /** The first position, or the end. */
+  start(): Pos {
+    return { b: 0, o: 0 };
+  }
+
+  /** Visits entries from `pos` forward (or, backward, from the entry just before `pos`) until `visit` returns false. */
+  scan(pos: Pos, backward: boolean, visit: (e: IndexEntry) => boolean): void {
+    const blocks = this.blocks;
+    if (!backward) {
+      for (let b = pos.b, o = pos.o; b < blocks.length; b++, o = 0) {
+        const blk = blocks[b] as IndexEntry[];
+        for (; o < blk.length; o++) if (!visit(blk[o] as IndexEntry)) return;
+      }
+      return;
+    }
+    let b = pos.b;
+    let o = pos.o - 1;
+    if (o < 0) {
+      b--;
+      o = b >= 0 ? (blocks[b] as IndexEntry[]).length - 1 : -1;
+    }
+    for (; b >= 0; b--) {
+      const blk = blocks[b] as IndexEntry[];
+      if (o < 0) o = blk.length - 1;
+      for (; o >= 0; o--) if (!visit(blk[o] as IndexEntry)) return;
+    }
   }
 
   /** An entry of another document with the same key, if this is a unique index. */
@@ -125,13 +175,16 @@ export class Index {
     if (!this.unique) return undefined;
     const n = this.fields.length;
     for (const key of keys) {
-      let i = this.lowerBound(key, n, true);
-      while (i < this.entries.length) {
-        const e = this.entries[i] as IndexEntry;
-        if (this.compareKeys(e.key, key) !== 0) break;
-        if (e.idKey !== idKey) return e;
-        i++;
-      }
+      let found: IndexEntry | undefined;
+      this.scan(this.lowerBound(key, n, true), false, (e) => {
+        if (this.compareKeys(e.key, key) !== 0) return false;
+        if (e.idKey !== idKey) {
+          found = e;
+          return false;
+        }
+        return true;
+      });
+      if (found) return found;
     }
     return undefined;
   }
@@ -139,19 +192,38 @@ export class Index {
   add(keys: unknown[][], id: unknown, idKey: string): void {
     for (const key of keys) {
       const e: IndexEntry = { key, id, idKey };
-      const n = this.entries.length;
+      this.count++;
+      const blocks = this.blocks;
+      const lastBlk = blocks[blocks.length - 1];
       // Appending in order (increasing ids, sequence numbers) is the common case.
-      if (n === 0 || this.compareEntries(this.entries[n - 1] as IndexEntry, e) < 0) this.entries.push(e);
-      else this.entries.splice(this.position(e), 0, e);
+      if (!lastBlk) {
+        blocks.push([e]);
+        continue;
+      }
+      if (this.compareEntries(lastBlk[lastBlk.length - 1] as IndexEntry, e) < 0) {
+        if (lastBlk.length >= BLOCK) blocks.push([e]);
+        else lastBlk.push(e);
+        continue;
+      }
+      const pos = this.seek((x) => this.compareEntries(x, e) < 0);
+      const b = Math.min(pos.b, blocks.length - 1);
+      const blk = blocks[b] as IndexEntry[];
+      blk.splice(pos.b === b ? pos.o : blk.length, 0, e);
+      if (blk.length > 2 * BLOCK) blocks.splice(b, 1, blk.slice(0, BLOCK), blk.slice(BLOCK));
     }
   }
 
   remove(keys: unknown[][], id: unknown, idKey: string): void {
     for (const key of keys) {
       const probe: IndexEntry = { key, id, idKey };
-      const i = this.position(probe);
-      const e = this.entries[i];
-      if (e && e.idKey === idKey) this.entries.splice(i, 1);
+      const pos = this.seek((x) => this.compareEntries(x, probe) < 0);
+      const blk = this.blocks[pos.b];
+      const e = blk?.[pos.o];
+      if (blk && e && e.idKey === idKey) {
+        blk.splice(pos.o, 1);
+        this.count--;
+        if (blk.length === 0) this.blocks.splice(pos.b, 1);
+      }
     }
   }
 

@@ -209,7 +209,6 @@ export class Collection {
     const start = rc ? (rdir === 1 ? rc.low : rc.high) : undefined;
     const end = rc ? (rdir === 1 ? rc.high : rc.low) : undefined;
     const bracketRank = rc ? typeRank((rc.low ?? rc.high)?.value) : undefined;
-    const entries = ix.entries;
     const want = sortedByIndex && limit > 0 ? skip + limit : Infinity;
     const seen = ix.multikey ? new Set<string>() : undefined;
     const out: Document[] = [];
@@ -254,17 +253,17 @@ export class Collection {
     };
 
     if (!reverse) {
-      let i =
+      const from =
         start !== undefined
           ? ix.lowerBound([...eqKey, start.value], eqCount + 1, start.inclusive)
           : ix.lowerBound(eqKey, eqCount, true);
-      for (; i < entries.length; i++) if (!visit(entries[i] as IndexEntry)) break;
+      ix.scan(from, false, visit);
     } else {
-      let i =
+      const from =
         end !== undefined
-          ? ix.lowerBound([...eqKey, end.value], eqCount + 1, !end.inclusive) - 1
-          : ix.lowerBound(eqKey, eqCount, false) - 1;
-      for (; i >= 0; i--) if (!visit(entries[i] as IndexEntry)) break;
+          ? ix.lowerBound([...eqKey, end.value], eqCount + 1, !end.inclusive)
+          : ix.lowerBound(eqKey, eqCount, false);
+      ix.scan(from, true, visit);
     }
     const docs = sortedByIndex ? out : sortDocs(out, sort);
     return {

@@ -134,6 +134,11 @@ function cmpPrim<T extends string | number | boolean>(a: T, b: T): number {
 /** Total order over BSON values, as MongoDB compares them (arrays compared element-wise). */
 export function compareValues(a: unknown, b: unknown): number {
   if (a === b) return 0;
+  const ta = typeof a;
+  if (ta === typeof b) {
+    if (ta === 'string') return (a as string) < (b as string) ? -1 : 1;
+    if (ta === 'number' && !Number.isNaN(a) && !Number.isNaN(b)) return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+  }
   const ra = typeRank(a);
   const rb = typeRank(b);
   if (ra !== rb) return ra < rb ? -1 : 1;
@@ -213,6 +218,8 @@ export function valuesEqual(a: unknown, b: unknown): boolean {
  * the `_id` map and of group-by tables.
  */
 export function keyString(v: unknown): string {
+  if (typeof v === 'string') return `4:${JSON.stringify(v)}`;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return `3:${v}`;
   const r = typeRank(v);
   switch (r) {
     case 1:

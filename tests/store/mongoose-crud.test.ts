@@ -156,8 +156,8 @@ describe('mongoose over the wire', () => {
 
   it('runs bulkWrite', async () => {
     const res = await Items.bulkWrite([
-      { insertOne: { document: { name: 'b1', qty: 1, tags: [], group: 'bulk' } } },
-      { insertOne: { document: { name: 'b2', qty: 2, tags: [], group: 'bulk' } } },
+      { insertOne: { document: { name: 'b1', qty: 1, tags: [] as string[], group: 'bulk' } } },
+      { insertOne: { document: { name: 'b2', qty: 2, tags: [] as string[], group: 'bulk' } } },
       { updateOne: { filter: { name: 'b1' }, update: { $set: { qty: 10 } } } },
       { updateOne: { filter: { name: 'b9' }, update: { $set: { qty: 9, group: 'bulk' } }, upsert: true } },
       { deleteOne: { filter: { name: 'b2' } } },
