@@ -190,9 +190,14 @@ export class Collection {
     if (!choice) {
       const docs: Document[] = [];
       let examined = 0;
+      // Without a sort, a limit ends the scan early.
+      const want = sort.length === 0 && limit > 0 ? skip + limit : Infinity;
       for (const d of this.docs.values()) {
         examined++;
-        if (pred(d)) docs.push(d);
+        if (pred(d)) {
+          docs.push(d);
+          if (docs.length >= want) break;
+        }
       }
       const sorted = sortDocs(docs, sort);
       return {

@@ -1,0 +1,49 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedMongo } from '../../server/embedded-mongo/index.js';
+
+// Restarting needs the embedded store itself, so this file does not run against MONGODB_URI.
+describe.skipIf(Boolean(process.env.MONGODB_URI))('embedded store restart', () => {
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'store-restart-'));
+  });
+
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('recovers documents, collections and indexes from its data directory', async () => {
+    const first = await startEmbeddedMongo({ port: 0, dataDir });
+    const c1 = await new MongoClient(`${first.uri}/app`).connect();
+    const db = c1.db('app');
+    await db.collection('users').createIndex({ email: 1 }, { unique: true });
+    await db.collection('users').insertMany(Array.from({ length: 100 }, (_, i) => ({ email: `u${i}@x`, n: i })));
+    await db.collection('users').updateMany({ n: { $lt: 10 } }, { $inc: { n: 1000 } });
+    await db.collection('users').deleteMany({ n: { $gte: 90, $lt: 100 } });
+    await db.collection('scratch').insertOne({ a: 1 });
+    await db.collection('scratch').drop();
+    await db.createCollection('empty');
+    await c1.close();
+    await first.close();
+
+    const second = await startEmbeddedMongo({ port: 0, dataDir });
+    const c2 = await new MongoClient(`${second.uri}/app`).connect();
+    try {
+      const users = c2.db('app').collection('users');
+      expect(await users.countDocuments()).toBe(90);
+      expect(await users.countDocuments({ n: { $gte: 1000 } })).toBe(10);
+      const names = (await c2.db('app').listCollections().toArray()).map((c) => c.name).sort();
+      expect(names).toEqual(['empty', 'users']);
+      expect((await users.listIndexes().toArray()).map((i) => i.name).sort()).toEqual(['_id_', 'email_1']);
+      expect(await users.insertOne({ email: 'u50@x' }).catch((e: { code?: number }) => e.code)).toBe(11000);
+    } finally {
+      await c2.close();
+      await second.close();
+    }
+  });
+});
