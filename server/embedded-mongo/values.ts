@@ -9,6 +9,13 @@ import type { Document } from 'bson';
 
 export type Value = unknown;
 
+interface ObjectIdWords {
+  i0: number;
+  i1: number;
+  i2: number;
+  i3: number;
+}
+
 function bsonTypeOf(v: unknown): string | undefined {
   if (v !== null && typeof v === 'object' && '_bsontype' in v) {
     const t = (v as { _bsontype?: unknown })._bsontype;
@@ -174,8 +181,15 @@ export function compareValues(a: unknown, b: unknown): number {
       if (sa !== sb) return sa < sb ? -1 : 1;
       return compareBytes(ba, bb);
     }
-    case 8:
+    case 8: {
+      const oa = a as ObjectIdWords;
+      const ob = b as ObjectIdWords;
+      if (typeof oa.i0 === 'number' && typeof ob.i0 === 'number') {
+        // bson 7 keeps an ObjectId as four 24-bit words: comparing them is comparing the bytes.
+        return cmpPrim(oa.i0, ob.i0) || cmpPrim(oa.i1, ob.i1) || cmpPrim(oa.i2, ob.i2) || cmpPrim(oa.i3, ob.i3);
+      }
       return compareBytes((a as { id: Uint8Array }).id, (b as { id: Uint8Array }).id);
+    }
     case 11: {
       const ta = a as Long;
       const tb = b as Long;
@@ -237,8 +251,11 @@ export function keyString(v: unknown): string {
       return v ? '9:t' : '9:f';
     case 10:
       return `10:${(v as Date).getTime()}`;
-    case 8:
+    case 8: {
+      const o = v as ObjectIdWords;
+      if (typeof o.i0 === 'number') return `8:${o.i0}.${o.i1}.${o.i2}.${o.i3}`;
       return `8:${(v as { toHexString(): string }).toHexString()}`;
+    }
     case 6:
       return `6:[${(v as unknown[]).map(keyString).join(',')}]`;
     case 7:

@@ -47,3 +47,25 @@ describe.skipIf(Boolean(process.env.MONGODB_URI))('embedded store restart', () =
     }
   });
 });
+
+describe.skipIf(Boolean(process.env.MONGODB_URI))('embedded store TTL sweep', () => {
+  it('deletes documents whose TTL field has expired', async () => {
+    const store = await startEmbeddedMongo({ port: 0, ttlSweepMs: 100 });
+    const client = await new MongoClient(`${store.uri}/app`).connect();
+    try {
+      const c = client.db('app').collection('sessions');
+      await c.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+      await c.insertMany([
+        { k: 'old', expiresAt: new Date(Date.now() - 1000) },
+        { k: 'new', expiresAt: new Date(Date.now() + 3_600_000) },
+        { k: 'none' },
+      ]);
+      const deadline = Date.now() + 5000;
+      while ((await c.countDocuments({ k: 'old' })) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect((await c.find().toArray()).map((d) => d.k).sort()).toEqual(['new', 'none']);
+    } finally {
+      await client.close();
+      await store.close();
+    }
+  });
+});
