@@ -17,7 +17,9 @@ export interface RedisConnection {
  */
 export async function connectRedis(url: string, logger: Logger): Promise<RedisConnection> {
   const options = { url, socket: { reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2_000) } };
-  const client = createClient(options) as RedisClientType;
+  // Rate-limit checks must not wait for a Redis that is away: they fail fast and the limiter
+  // lets the command through. The adapter's clients keep their offline queue instead.
+  const client = createClient({ ...options, disableOfflineQueue: true }) as RedisClientType;
   const pub = createClient(options) as RedisClientType;
   const sub = pub.duplicate();
   for (const [name, c] of [['client', client], ['pub', pub], ['sub', sub]] as const) {

@@ -25,14 +25,22 @@ export function memoryRateLimiter(limit: number): RateLimiter {
   };
 }
 
-/** The same counter kept in Redis, so it holds across server processes. */
+/**
+ * The same counter kept in Redis, so it holds across server processes. While Redis is away the
+ * node falls back to counting on its own, so users are neither blocked nor unlimited.
+ */
 export function redisRateLimiter(limit: number, redis: RedisClientType): RateLimiter {
+  const local = memoryRateLimiter(limit);
   return {
     async hit(key) {
       if (limit === 0) return true;
       const bucket = `workroom:rl:${key}:${Math.floor(Date.now() / WINDOW_MS)}`;
-      const [count] = (await redis.multi().incr(bucket).pExpire(bucket, WINDOW_MS * 2).exec()) as unknown as [number];
-      return Number(count) <= limit;
+      try {
+        const [count] = (await redis.multi().incr(bucket).pExpire(bucket, WINDOW_MS * 2).exec()) as unknown as [number];
+        return Number(count) <= limit;
+      } catch {
+        return local.hit(key);
+      }
     },
   };
 }
