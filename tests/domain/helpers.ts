@@ -80,8 +80,8 @@ export class Scenario {
 
   constructor(readonly config: DomainConfig = TEST_CONFIG) {}
 
-  static created(options: { agency?: boolean; interviewer?: boolean } = {}): Scenario {
-    const s = new Scenario();
+  static created(options: { agency?: boolean; interviewer?: boolean; config?: DomainConfig } = {}): Scenario {
+    const s = new Scenario(options.config);
     s.internal(
       {
         type: 'room.create',
