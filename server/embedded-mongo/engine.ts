@@ -5,7 +5,7 @@ import { Collection } from './collection.js';
 import type { PlanInfo } from './collection.js';
 import { CommandError, fail, toCommandError } from './errors.js';
 import type { CollectionImage, JournalOp, Persistence, RecoveredState } from './persistence/types.js';
-import { aggregate, compileFilter, parseSort, project } from './query.js';
+import { aggregate, compileFilter, idFirst, parseSort, project } from './query.js';
 import { applyUpdate, docsEqual, isOperatorUpdate, seedFromQuery, validateStoredDoc } from './update.js';
 import { cloneDoc, isPlainObject, keyString, pathValues } from './values.js';
 
@@ -683,7 +683,7 @@ export class Engine {
     }
     const resolver = (other: string): Document[] => [...(this.coll(db, other)?.docs.values() ?? [])];
     const copies = stages.length > 0 ? input.map((d) => cloneDoc(d)) : input;
-    const docs = stages.length > 0 ? aggregate(copies, stages, resolver) : copies;
+    const docs = stages.length > 0 ? idFirst(aggregate(copies, stages, resolver)) : copies;
     return { ns, docs, plan };
   }
 

@@ -194,7 +194,16 @@ export function aggregate(docs: Iterable<Document>, pipeline: Document[], resolv
   }
 }
 
+/** `_id` first, as MongoDB returns projected and grouped documents. */
+export function idFirst(docs: Document[]): Document[] {
+  return docs.map((d) => {
+    if (!('_id' in d) || Object.keys(d)[0] === '_id') return d;
+    const { _id, ...rest } = d;
+    return { _id, ...rest };
+  });
+}
+
 export function project(docs: Document[], projection: unknown): Document[] {
   if (!isPlainObject(projection) || Object.keys(projection).length === 0) return docs;
-  return aggregate(docs, [{ $project: projection }]);
+  return idFirst(aggregate(docs, [{ $project: projection }]));
 }
