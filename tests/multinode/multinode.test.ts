@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../../shared/domain/index.js';
+import type { RoomEvent } from '../../shared/schemas/events.js';
 import { devToken, request } from '../support/http.js';
 import {
   hasBinary,
@@ -150,7 +150,7 @@ describe.skipIf(!redisAvailable)('several nodes with Redis and one shared store'
     for (const m of [alice, bob]) {
       await until(async () => {
         await m.resync();
-        return m.events.some((e: StoredEvent) => (e.data as { text?: string }).text === 'after') && m.lastSeq === alice.lastSeq;
+        return m.events.some((e: RoomEvent) => (e.data as { text?: string }).text === 'after') && m.lastSeq === alice.lastSeq;
       }, 15_000, `${m.name} complete`);
       expectCompleteLog(m, texts);
     }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
-import type { StoredEvent } from '../../shared/domain/index.js';
 import type { Command } from '../../shared/schemas/commands.js';
 import type { ErrorResponse } from '../../shared/schemas/errors.js';
+import type { RoomEvent } from '../../shared/schemas/events.js';
 import type {
   ClientToServerEvents,
   RoomCommandAck,
@@ -40,7 +40,7 @@ export function command(socket: WorkroomSocket, roomId: string, cmd: Command, cl
 /** Collects every payload of one server event. */
 export function collect<E extends keyof ServerToClientEvents>(socket: WorkroomSocket, event: E) {
   const seen: Array<Parameters<ServerToClientEvents[E]>[0]> = [];
-  (socket as unknown as Socket).on(event, (payload: Parameters<ServerToClientEvents[E]>[0]) => seen.push(payload));
+  (socket as unknown as Socket).on(event as string, (payload: Parameters<ServerToClientEvents[E]>[0]) => seen.push(payload));
   return seen;
 }
 
@@ -59,7 +59,7 @@ export async function until(predicate: () => boolean | Promise<boolean>, timeout
  * another), and commands retried with their clientId until acknowledged.
  */
 export class RoomMember {
-  readonly events: StoredEvent[] = [];
+  readonly events: RoomEvent[] = [];
   readonly acked = new Map<string, number>();
   private socket: WorkroomSocket | undefined;
   private syncing: Promise<void> | undefined;
@@ -118,7 +118,7 @@ export class RoomMember {
     throw new Error(`${this.name}: command never acknowledged`);
   }
 
-  private receive(events: StoredEvent[]): void {
+  private receive(events: RoomEvent[]): void {
     for (const event of events) {
       if (event.seq <= this.lastSeq) continue;
       if (event.seq !== this.lastSeq + 1) {

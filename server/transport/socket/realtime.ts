@@ -84,7 +84,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
       event: E,
       run: (payload: ReturnType<(typeof ClientPayloadSchemas)[E]['parse']>) => Promise<object>,
     ) => {
-      (socket as unknown as Socket).on(event, async (payload: unknown, ack: unknown) => {
+      (socket as unknown as Socket).on(event as string, async (payload: unknown, ack: unknown) => {
         if (typeof ack !== 'function') return;
         try {
           const parsed = ClientPayloadSchemas[event].safeParse(payload);
