@@ -80,7 +80,11 @@ async function recoverOnly(dataDir: string): Promise<void> {
   await store.close();
 }
 
-async function timedLoop(seconds: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> {
+async function timedLoop(
+  seconds: number,
+  concurrency: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<number> {
   let next = 0;
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;
@@ -119,7 +123,9 @@ async function main(): Promise<void> {
     // 2. Batched inserts: loads the collection the queries run on.
     const messages: Collection<Message> = db.collection<Message>('messages');
     await messages.createIndex({ roomId: 1, seq: 1 }, { unique: true });
-    progress(`insertMany of 1,000 into a collection with a unique {roomId, seq} index, up to ${fmt(totalDocs)}…`);
+    progress(
+      `insertMany of 1,000 into a collection with a unique {roomId, seq} index, up to ${fmt(totalDocs)}…`,
+    );
     const tLoad = performance.now();
     let lastReport = tLoad;
     for (let start = 0; start < totalDocs; start += 1000) {
@@ -131,7 +137,9 @@ async function main(): Promise<void> {
         lastReport = now;
         const done = start + batch.length;
         const pct = ((done / totalDocs) * 100).toFixed(0);
-        progress(`  ${fmt(done)} (${pct}%), ${fmt(done / ((now - tLoad) / 1000))} docs/s, rss ${mib(process.memoryUsage().rss)} MiB`);
+        progress(
+          `  ${fmt(done)} (${pct}%), ${fmt(done / ((now - tLoad) / 1000))} docs/s, rss ${mib(process.memoryUsage().rss)} MiB`,
+        );
       }
     }
     const batched = totalDocs / ((performance.now() - tLoad) / 1000);
@@ -141,14 +149,22 @@ async function main(): Promise<void> {
     const rooms = Math.ceil(totalDocs / DOCS_PER_ROOM);
     const queries = 2000;
     progress(`${fmt(queries)} range queries find({roomId, seq: {$gt: n}}).sort({seq: 1}).limit(50)…`);
-    const plan = await messages.find({ roomId: 'room-000000', seq: { $gt: 10 } }).sort({ seq: 1 }).limit(50).explain();
+    const plan = await messages
+      .find({ roomId: 'room-000000', seq: { $gt: 10 } })
+      .sort({ seq: 1 })
+      .limit(50)
+      .explain();
     const latencies: number[] = [];
     let returned = 0;
     for (let q = 0; q < queries + 200; q++) {
       const roomId = `room-${String(q % rooms).padStart(6, '0')}`;
       const n = (q * 7919) % (DOCS_PER_ROOM - 60);
       const t0 = performance.now();
-      const docs = await messages.find({ roomId, seq: { $gt: n } }).sort({ seq: 1 }).limit(50).toArray();
+      const docs = await messages
+        .find({ roomId, seq: { $gt: n } })
+        .sort({ seq: 1 })
+        .limit(50)
+        .toArray();
       const ms = performance.now() - t0;
       if (q >= 200) latencies.push(ms); // the first 200 warm up
       returned += docs.length;
@@ -156,7 +172,9 @@ async function main(): Promise<void> {
     latencies.sort((a, b) => a - b);
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
-    progress(`  p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms (${fmt(returned / (queries + 200))} docs per query)`);
+    progress(
+      `  p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms (${fmt(returned / (queries + 200))} docs per query)`,
+    );
 
     // 4. Recovery: clean shutdown, then a fresh process reopens the directory.
     const rssLoaded = process.memoryUsage().rss;
@@ -164,26 +182,37 @@ async function main(): Promise<void> {
     await store.close();
     const diskBytes = await dirBytes(dataDir);
     const files = (await readdir(dataDir)).sort();
-    progress(`store closed; data dir ${mib(diskBytes)} MiB (${files.join(', ')}); reopening in a fresh process…`);
-    const child = await new Promise<{ recoveryMs: number; count: number; rss: number; heapUsed: number }>((done, fail) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', join(here, 'store.ts'), '--recover-only', dataDir], {
-        cwd: repoRoot,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let out = '';
-      p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-      p.on('exit', (code) => {
-        const line = out.trim().split('\n').at(-1) ?? '';
-        try {
-          if (code !== 0) throw new Error(`exit code ${String(code)}`);
-          done(JSON.parse(line) as { recoveryMs: number; count: number; rss: number; heapUsed: number });
-        } catch (err) {
-          fail(new Error(`recovery run failed (${String(err)}): ${out}`));
-        }
-      });
-    });
-    if (child.count !== totalDocs) throw new Error(`recovered ${child.count} documents, expected ${totalDocs}`);
-    progress(`  recovered ${fmt(child.count)} documents in ${(child.recoveryMs / 1000).toFixed(2)} s, rss ${mib(child.rss)} MiB`);
+    progress(
+      `store closed; data dir ${mib(diskBytes)} MiB (${files.join(', ')}); reopening in a fresh process…`,
+    );
+    const child = await new Promise<{ recoveryMs: number; count: number; rss: number; heapUsed: number }>(
+      (done, fail) => {
+        const p = spawn(
+          process.execPath,
+          ['--import', 'tsx', join(here, 'store.ts'), '--recover-only', dataDir],
+          {
+            cwd: repoRoot,
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
+        let out = '';
+        p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        p.on('exit', (code) => {
+          const line = out.trim().split('\n').at(-1) ?? '';
+          try {
+            if (code !== 0) throw new Error(`exit code ${String(code)}`);
+            done(JSON.parse(line) as { recoveryMs: number; count: number; rss: number; heapUsed: number });
+          } catch (err) {
+            fail(new Error(`recovery run failed (${String(err)}): ${out}`));
+          }
+        });
+      },
+    );
+    if (child.count !== totalDocs)
+      throw new Error(`recovered ${child.count} documents, expected ${totalDocs}`);
+    progress(
+      `  recovered ${fmt(child.count)} documents in ${(child.recoveryMs / 1000).toFixed(2)} s, rss ${mib(child.rss)} MiB`,
+    );
 
     const cpus = os.cpus();
     const result = {
@@ -206,7 +235,9 @@ async function main(): Promise<void> {
         queries,
         p50Ms: Number(p50.toFixed(3)),
         p99Ms: Number(p99.toFixed(3)),
-        plan: JSON.stringify((plan as { queryPlanner?: { winningPlan?: unknown } }).queryPlanner?.winningPlan ?? null),
+        plan: JSON.stringify(
+          (plan as { queryPlanner?: { winningPlan?: unknown } }).queryPlanner?.winningPlan ?? null,
+        ),
       },
       recovery: {
         seconds: Number((child.recoveryMs / 1000).toFixed(2)),
@@ -232,7 +263,9 @@ async function main(): Promise<void> {
     const w = Math.max(...rows.map((r) => r[0].length));
     console.log(`\n| ${'measure'.padEnd(w)} | result |\n|${'-'.repeat(w + 2)}|--------|`);
     for (const [k, v] of rows) console.log(`| ${k.padEnd(w)} | ${v} |`);
-    console.log(`\n${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGiB} GiB, ${result.machine.platform}, Node ${process.version}`);
+    console.log(
+      `\n${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGiB} GiB, ${result.machine.platform}, Node ${process.version}`,
+    );
 
     const outDir = join(here, 'results');
     await mkdir(outDir, { recursive: true });

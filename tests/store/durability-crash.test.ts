@@ -56,13 +56,21 @@ async function stop(store: RunningStore, signal: NodeJS.Signals): Promise<number
 }
 
 function client(uri: string): MongoClient {
-  return new MongoClient(`${uri}/crash`, { serverSelectionTimeoutMS: 2000, maxPoolSize: 20, retryWrites: false });
+  return new MongoClient(`${uri}/crash`, {
+    serverSelectionTimeoutMS: 2000,
+    maxPoolSize: 20,
+    retryWrites: false,
+  });
 }
 
 async function allIds(uri: string): Promise<Set<string>> {
   const c = client(uri);
   try {
-    const docs = await c.db().collection<{ _id: string }>('writes').find({}, { projection: { _id: 1 } }).toArray();
+    const docs = await c
+      .db()
+      .collection<{ _id: string }>('writes')
+      .find({}, { projection: { _id: 1 } })
+      .toArray();
     return new Set(docs.map((d) => d._id));
   } finally {
     await c.close();
@@ -89,7 +97,9 @@ describe('embedded store crash safety', () => {
 
     // A second process on the same directory is refused, naming the directory and the holder.
     await expect(openFilePersistence(dataDir)).rejects.toThrow(
-      new RegExp(`${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by process ${String(running.child.pid)}`),
+      new RegExp(
+        `${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by process ${String(running.child.pid)}`,
+      ),
     );
 
     const c = client(running.uri);
@@ -112,8 +122,8 @@ describe('embedded store crash safety', () => {
         for (const d of docs) acknowledged.push(d._id);
       }
     };
-    const writers = [...Array.from({ length: 16 }, (_, w) => single(w)), batched(100), batched(101)].map((p) =>
-      p.catch(() => {}),
+    const writers = [...Array.from({ length: 16 }, (_, w) => single(w)), batched(100), batched(101)].map(
+      (p) => p.catch(() => {}),
     );
     await new Promise((r) => setTimeout(r, WRITE_MS));
     const ackedBeforeKill = acknowledged.length;
@@ -137,7 +147,10 @@ describe('embedded store crash safety', () => {
     await c.close();
     expect(await stop(running, 'SIGTERM')).toBe(0);
 
-    const lastLog = (await readdir(dataDir)).filter((n) => n.endsWith('.wal')).sort().at(-1) as string;
+    const lastLog = (await readdir(dataDir))
+      .filter((n) => n.endsWith('.wal'))
+      .sort()
+      .at(-1) as string;
     const fh = await open(join(dataDir, lastLog), 'r+');
     const { size } = await fh.stat();
     const tail = Buffer.alloc(4);

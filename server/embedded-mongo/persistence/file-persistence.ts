@@ -1,4 +1,4 @@
-import { serialize, deserialize } from 'bson';
+import { Binary, deserialize, deserializeStream, serialize } from 'bson';
 import type { Document } from 'bson';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -52,12 +52,13 @@ export const DEFAULT_SNAPSHOT_EVERY_BYTES = 64 * 1024 * 1024;
 const LOG_RE = /^log-(\d+)\.wal$/;
 const SNAPSHOT_RE = /^snapshot-(\d+)\.snap$/;
 const DESERIALIZE = { promoteLongs: false } as const;
-const SNAPSHOT_CHUNK_BYTES = 512 * 1024;
+const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+const SNAPSHOT_DOCS_FRAME_BYTES = 128 * 1024;
 
 /** Snapshot frame kinds (first payload byte). */
 const K_HEADER = 0x48; // 'H'
 const K_COLLECTION = 0x43; // 'C'
-const K_DOC = 0x44; // 'D'
+const K_DOCS = 0x44; // 'D': u32 count, then that many BSON documents back to back
 const K_END = 0x45; // 'E'
 const SNAPSHOT_FORMAT = 'workroom-embedded-mongo-snapshot';
 
@@ -122,10 +123,32 @@ function encodeOps(ops: readonly JournalOp[]): Uint8Array[] {
   return [head, ...parts, tail];
 }
 
+/**
+ * Gives every Binary inside `value` its own bytes. Deserialized Binary values are views of the
+ * buffer they were read from, and a read buffer must not stay alive for as long as one small
+ * Binary (a UUID, say) that came from it.
+ */
+function detachBinaries(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const v of value) if (v !== null && typeof v === 'object') detachOne(v);
+  } else if (value !== null && typeof value === 'object') {
+    for (const k in value) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== null && typeof v === 'object') detachOne(v);
+    }
+  }
+}
+
+function detachOne(v: object): void {
+  if (v instanceof Binary) v.buffer = Buffer.from(v.buffer.subarray(0, v.position));
+  else if (!('_bsontype' in v)) detachBinaries(v);
+}
+
 function decodeOps(payload: Buffer): JournalOp[] {
   const doc = deserialize(payload, DESERIALIZE);
   const ops: unknown = doc.ops;
   if (!Array.isArray(ops)) throw new Error('record has no ops array');
+  detachBinaries(ops);
   return ops as JournalOp[];
 }
 
@@ -166,13 +189,14 @@ async function loadSnapshot(path: string, expectedLog: number): Promise<Collecti
     let docCount = 0;
     const result = await scanFrames(fh, size, (payload, offset) => {
       const kind = payload[0];
-      const body = deserialize(payload.subarray(1), DESERIALIZE);
+      const body = kind === K_DOCS ? {} : deserialize(payload.subarray(1), DESERIALIZE);
       if (end) throw new Error(`data after the end marker at offset ${offset}`);
       if (!sawHeader) {
         if (kind !== K_HEADER || body.format !== SNAPSHOT_FORMAT || body.version !== 1) {
           throw new Error('not a snapshot of this format');
         }
-        if (body.log !== expectedLog) throw new Error(`header names log ${String(body.log)}, file name ${expectedLog}`);
+        if (body.log !== expectedLog)
+          throw new Error(`header names log ${String(body.log)}, file name ${expectedLog}`);
         sawHeader = true;
         return;
       }
@@ -188,11 +212,17 @@ async function loadSnapshot(path: string, expectedLog: number): Promise<Collecti
           });
           return;
         }
-        case K_DOC:
-          if (!current) throw new Error(`document before any collection at offset ${offset}`);
-          current.push(body);
-          docCount++;
+        case K_DOCS: {
+          if (!current) throw new Error(`documents before any collection at offset ${offset}`);
+          const count = payload.readUInt32LE(1);
+          const start = current.length;
+          const end = deserializeStream(payload, 5, count, current, start, DESERIALIZE);
+          if (end !== payload.length)
+            throw new Error(`documents frame at offset ${offset} has trailing bytes`);
+          for (let i = start; i < current.length; i++) detachBinaries(current[i]);
+          docCount += count;
           return;
+        }
         case K_END:
           end = body;
           return;
@@ -234,9 +264,12 @@ async function recover(dataDir: string, warn: (message: string) => void): Promis
     try {
       collections = await loadSnapshot(path, snapshotNumber);
     } catch (err) {
-      throw new Error(`Snapshot ${path} is unreadable: ${describe(err)}. Refusing to start rather than lose data.`, {
-        cause: err,
-      });
+      throw new Error(
+        `Snapshot ${path} is unreadable: ${describe(err)}. Refusing to start rather than lose data.`,
+        {
+          cause: err,
+        },
+      );
     }
     base = snapshotNumber;
   } else {
@@ -252,7 +285,9 @@ async function recover(dataDir: string, warn: (message: string) => void): Promis
   const replay = logs.filter((n) => n >= base);
   for (let i = 0; i < replay.length; i++) {
     if (replay[i] !== base + i) {
-      throw new Error(`Log ${join(dataDir, logName(base + i))} is missing (found ${logName(replay[i] ?? 0)}). Refusing to start.`);
+      throw new Error(
+        `Log ${join(dataDir, logName(base + i))} is missing (found ${logName(replay[i] ?? 0)}). Refusing to start.`,
+      );
     }
   }
 
@@ -272,9 +307,12 @@ async function recover(dataDir: string, warn: (message: string) => void): Promis
           records.push(decodeOps(payload));
         } catch (err) {
           // The checksum matched, so this is not a torn write: never drop it silently.
-          throw new Error(`Log ${path}: the record at offset ${offset} has a valid checksum but cannot be decoded: ${describe(err)}`, {
-            cause: err,
-          });
+          throw new Error(
+            `Log ${path}: the record at offset ${offset} has a valid checksum but cannot be decoded: ${describe(err)}`,
+            {
+              cause: err,
+            },
+          );
         }
       });
       if (result.problem) {
@@ -343,7 +381,7 @@ class FileLog implements FilePersistence {
     try {
       // Serialized now, so later in-place changes by the caller cannot alter what is logged.
       const payload = encodeOps(ops);
-      buffers = [frameHeader(payload), ...payload];
+      buffers = [Buffer.concat([frameHeader(payload), ...payload])];
     } catch (err) {
       return Promise.reject(err);
     }
@@ -449,29 +487,60 @@ class FileLog implements FilePersistence {
       let chunk: Uint8Array[] = [];
       let chunkBytes = 0;
       let position = 0;
-      const push = (kind: number, body: Document): void => {
-        const payload = [Buffer.of(kind), serialize(body)];
+      const pushFrame = (payload: Uint8Array[]): void => {
         const header = frameHeader(payload);
         chunk.push(header, ...payload);
-        chunkBytes += header.length + 1 + (payload[1] as Uint8Array).length;
+        chunkBytes += header.length;
+        for (const p of payload) chunkBytes += p.length;
       };
+      const push = (kind: number, body: Document): void => pushFrame([Buffer.of(kind), serialize(body)]);
       const flush = async (): Promise<void> => {
-        position += await writeFully(fh, chunk, position);
+        position += await writeFully(fh, [Buffer.concat(chunk, chunkBytes)], position);
         chunk = [];
         chunkBytes = 0;
       };
+      // Documents go out many to a frame: one checksum and one header per ~128 KiB.
+      let docsBuf = Buffer.allocUnsafe(SNAPSHOT_DOCS_FRAME_BYTES);
+      let docsLen = 5;
+      let docsCount = 0;
+      const endDocsFrame = (): void => {
+        if (docsCount === 0) return;
+        docsBuf[0] = K_DOCS;
+        docsBuf.writeUInt32LE(docsCount, 1);
+        pushFrame([docsBuf.subarray(0, docsLen)]);
+        docsBuf = Buffer.allocUnsafe(SNAPSHOT_DOCS_FRAME_BYTES);
+        docsLen = 5;
+        docsCount = 0;
+      };
+      const pushDoc = (doc: Document): void => {
+        const bytes = serialize(doc);
+        if (docsLen + bytes.length > docsBuf.length) {
+          endDocsFrame();
+          if (5 + bytes.length > docsBuf.length) docsBuf = Buffer.allocUnsafe(5 + bytes.length);
+        }
+        docsBuf.set(bytes, docsLen);
+        docsLen += bytes.length;
+        docsCount++;
+      };
+
       push(K_HEADER, { format: SNAPSHOT_FORMAT, version: 1, log: n, createdAt: new Date() });
       let collections = 0;
       let docs = 0;
       // Streamed in bounded chunks; the engine keeps serving between them.
       for (const image of source()) {
-        push(K_COLLECTION, { db: image.db, coll: image.coll, options: image.options, indexes: image.indexes });
+        push(K_COLLECTION, {
+          db: image.db,
+          coll: image.coll,
+          options: image.options,
+          indexes: image.indexes,
+        });
         collections++;
         for (const doc of image.docs) {
-          push(K_DOC, doc);
+          pushDoc(doc);
           docs++;
           if (chunkBytes >= SNAPSHOT_CHUNK_BYTES) await flush();
         }
+        endDocsFrame();
       }
       push(K_END, { collections, docs });
       await flush();

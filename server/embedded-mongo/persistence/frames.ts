@@ -41,7 +41,8 @@ const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /**
  * Reads `fh` (of `fileBytes` bytes) frame by frame in bounded chunks and hands each valid payload
- * to `onFrame` (the payload is a private copy). Stops at the first torn or corrupt frame and
+ * to `onFrame`. The payload is a view of a reused read buffer, valid only during the call: copy
+ * whatever must outlive it (deserialized Binary values point into their source). Stops at the first torn or corrupt frame and
  * reports where; exceptions thrown by `onFrame` propagate.
  */
 export async function scanFrames(
@@ -84,7 +85,11 @@ export async function scanFrames(
     const length = buf.readUInt32LE(pos);
     const expected = buf.readUInt32LE(pos + 4);
     if (length === 0 || length > MAX_FRAME_BYTES) {
-      return { validBytes: offset, fileBytes, problem: `invalid record length ${length} at offset ${offset}` };
+      return {
+        validBytes: offset,
+        fileBytes,
+        problem: `invalid record length ${length} at offset ${offset}`,
+      };
     }
     if (offset + FRAME_HEADER_BYTES + length > fileBytes) {
       return {
@@ -99,11 +104,13 @@ export async function scanFrames(
     const payload = buf.subarray(pos + FRAME_HEADER_BYTES, pos + FRAME_HEADER_BYTES + length);
     const actual = crc32(payload, crc32(buf.subarray(pos, pos + 4)));
     if (actual !== expected) {
-      return { validBytes: offset, fileBytes, problem: `checksum mismatch in the record at offset ${offset}` };
+      return {
+        validBytes: offset,
+        fileBytes,
+        problem: `checksum mismatch in the record at offset ${offset}`,
+      };
     }
-    // A private copy: deserialized Binary values point into their source buffer, and the read
-    // chunk must not stay alive for as long as one document that came from it.
-    onFrame(Buffer.from(payload), offset);
+    onFrame(payload, offset);
     pos += FRAME_HEADER_BYTES + length;
   }
 }
