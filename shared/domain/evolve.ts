@@ -1,28 +1,31 @@
-import type { EventType, StoredEvent, StoredEventOf } from '../schemas/events.js';
+import type { EventType, RoomEvent } from '../schemas/events.js';
 import type { Milestone, Proposal, RoomState } from '../schemas/room.js';
 import { DomainInvariantError } from './errors.js';
 import { milestonesUnder } from './terms-rules.js';
 import { emptyRoomState, own } from './state.js';
 
-type Handler<T extends EventType> = (state: RoomState, event: StoredEventOf<T>) => RoomState;
+/** An event as stored (StoredEvent) or as received on the wire (RoomEvent, audience optional). */
+type AnyEvent = RoomEvent;
+type EventOf<T extends EventType> = Extract<AnyEvent, { type: T }>;
+type Handler<T extends EventType> = (state: RoomState, event: EventOf<T>) => RoomState;
 type Handlers = { [T in EventType]: Handler<T> };
 
-function invariant(condition: unknown, event: StoredEvent, message: string): asserts condition {
+function invariant(condition: unknown, event: AnyEvent, message: string): asserts condition {
   if (!condition) throw new DomainInvariantError(`seq ${event.seq} (${event.type}): ${message}`, event.seq);
 }
 
-function requirePhase(state: RoomState, event: StoredEvent, ...phases: RoomState['phase'][]): void {
+function requirePhase(state: RoomState, event: AnyEvent, ...phases: RoomState['phase'][]): void {
   invariant(phases.includes(state.phase), event, `not allowed in phase ${state.phase}`);
 }
 
-function closeOpen(state: RoomState, event: StoredEvent, version: number, status: Proposal['status']): Proposal[] {
+function closeOpen(state: RoomState, event: AnyEvent, version: number, status: Proposal['status']): Proposal[] {
   invariant(state.openProposalVersion === version, event, `version ${version} is not the open proposal`);
   return state.proposals.map((p) => (p.version === version ? { ...p, status, closedAt: event.at } : p));
 }
 
 function updateMilestone(
   state: RoomState,
-  event: StoredEvent,
+  event: AnyEvent,
   id: string,
   from: Milestone['status'][],
   change: (m: Milestone) => Milestone,
@@ -271,12 +274,12 @@ const handlers: Handlers = {
  * Applies one stored event: pure and deterministic. Throws DomainInvariantError for an event that
  * cannot apply (out of sequence, or contradicting the state): the log is corrupt.
  */
-export function evolve(state: RoomState, event: StoredEvent): RoomState {
+export function evolve(state: RoomState, event: AnyEvent): RoomState {
   invariant(event.seq === state.seq + 1, event, `expected seq ${state.seq + 1}`);
   const handler = (handlers as Record<string, Handler<EventType> | undefined>)[event.type];
   invariant(Object.hasOwn(handlers, event.type) && handler, event, 'unknown event type');
   invariant(event.type === 'room.created' || state.seq > 0, event, 'room not created');
-  const next = handler(state, event as StoredEventOf<EventType>);
+  const next = handler(state, event as EventOf<EventType>);
   const activity = event.actor.side !== 'system';
   return {
     ...next,
@@ -287,7 +290,7 @@ export function evolve(state: RoomState, event: StoredEvent): RoomState {
 }
 
 /** Folds events onto a state (by default the empty state of the first event's room). */
-export function fold(events: readonly StoredEvent[], from?: RoomState): RoomState {
+export function fold(events: readonly AnyEvent[], from?: RoomState): RoomState {
   let state = from ?? emptyRoomState('');
   for (const event of events) state = evolve(state, event);
   return state;
