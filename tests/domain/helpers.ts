@@ -56,6 +56,14 @@ export function fixedTerms(amounts: number[] = [1000, 2000, 3000], currency = 'U
 export const hourlyTerms: Terms = { kind: 'hourly', currency: 'USD', hourlyRate: 5000, weeklyLimitHours: 20 };
 export const stipendTerms: Terms = { kind: 'stipend', currency: 'EUR', weeklyAmount: 100000 };
 
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}
+
 /** Stamps drafts as the server would (seq, time, actor, a chain of stand-in hashes). */
 export function stamp(state: RoomState, drafts: EventDraft[], actor: Actor, at: Date, prevHash: string | null): StoredEvent[] {
   let seq = state.seq;
@@ -123,7 +131,8 @@ export class Scenario {
 
   append(drafts: EventDraft[], actor: Actor): StoredEvent[] {
     const events = stamp(this.state, drafts, actor, this.now, this.log.at(-1)?.hash ?? null);
-    for (const e of events) this.state = evolve(this.state, e);
+    // Frozen states and events: any mutation by decide or evolve throws (ES modules are strict).
+    for (const e of events) this.state = deepFreeze(evolve(this.state, deepFreeze(e)));
     this.log.push(...events);
     return events;
   }

@@ -14,6 +14,7 @@ import {
   type StoredEvent,
 } from '../../shared/domain/index.js';
 import { RoomEventSchema } from '../../shared/schemas/events.js';
+import { RoomStateSchema } from '../../shared/schemas/room.js';
 import { historyArb, runHistory } from './arbitraries.js';
 import { USERS } from './helpers.js';
 
@@ -59,6 +60,7 @@ describe('domain properties', () => {
       fc.property(historyArb, fc.nat(), (steps, cutSeed) => {
         const { s } = runHistory(steps);
         expect(fold(s.log)).toEqual(s.state);
+        expect(RoomStateSchema.safeParse(JSON.parse(JSON.stringify(s.state))).error).toBeUndefined();
         const cut = cutSeed % (s.log.length + 1);
         const snapshot = JSON.parse(JSON.stringify(fold(s.log.slice(0, cut), emptyRoomState('room-1')))) as RoomState;
         expect(fold(s.log.slice(cut), snapshot)).toEqual(s.state);
