@@ -168,7 +168,8 @@ describe('file persistence: torn and corrupt logs', () => {
 
     const { persistence, recovered } = await openDir();
     expect(recovered.truncatedBytes).toBe(18);
-    expect(warnings).toEqual([expect.stringMatching(/log-000001\.wal: .*torn write.*truncating 18 byte/)]);
+    expect(warnings).toEqual([expect.stringMatching(/log-000001\.wal: .*torn write.*truncated 18 byte/)]);
+    expect(await readFile(`${log}.torn-${good}`)).toEqual(torn);
     expect(recovered.records.map((r) => (r[0] as { doc: Document }).doc._id)).toEqual([1, 2, 3]);
     expect((await stat(log)).size).toBe(good);
     await persistence.append([put('c', { _id: 4 })]);

@@ -1,6 +1,6 @@
 import { Binary, deserialize, deserializeStream, serialize } from 'bson';
 import type { Document } from 'bson';
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { frameHeader, scanFrames } from './frames.js';
@@ -50,6 +50,7 @@ export interface FilePersistence extends Persistence {
 export const DEFAULT_SNAPSHOT_EVERY_BYTES = 64 * 1024 * 1024;
 
 const LOG_RE = /^log-(\d+)\.wal$/;
+const LOG_OR_TORN_RE = /^log-(\d+)\.wal(?:\.torn-\d+)?$/;
 const SNAPSHOT_RE = /^snapshot-(\d+)\.snap$/;
 const DESERIALIZE = { promoteLongs: false } as const;
 const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
@@ -323,10 +324,16 @@ async function recover(dataDir: string, warn: (message: string) => void): Promis
           );
         }
         // A torn or corrupt tail of the last log: the write that never completed (or was never
-        // acknowledged). Cut it off so that new records follow the last good one.
+        // acknowledged). Cut it off so that new records follow the last good one, keeping the
+        // bytes aside in case it was damage rather than a torn write.
         truncatedBytes = size - result.validBytes;
+        const keptAs = `${path}.torn-${result.validBytes}`;
+        const tail = Buffer.alloc(truncatedBytes);
+        await fh.read(tail, 0, truncatedBytes, result.validBytes);
+        await writeFile(keptAs, tail, { flush: true });
         warn(
-          `${path}: ${result.problem}; truncating ${truncatedBytes} byte(s) of torn tail at offset ${result.validBytes}`,
+          `${path}: ${result.problem}; truncated ${truncatedBytes} byte(s) of torn tail at offset ` +
+            `${result.validBytes} (kept in ${keptAs})`,
         );
         await fh.truncate(result.validBytes);
         await fh.sync();
@@ -556,7 +563,7 @@ class FileLog implements FilePersistence {
     this.stats.snapshots++;
     // Everything before log n is now covered by the snapshot.
     for (const name of await readdir(this.dataDir)) {
-      const log = LOG_RE.exec(name);
+      const log = LOG_OR_TORN_RE.exec(name); // torn tails kept aside go with their log
       const snap = SNAPSHOT_RE.exec(name);
       const number = Number(log?.[1] ?? snap?.[1] ?? Number.NaN);
       if (number < n) await unlink(join(this.dataDir, name)).catch(() => {});
