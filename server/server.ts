@@ -13,9 +13,11 @@ import type { Logger } from './logger.js';
 import { CommitWriter } from './store/commit-writer.js';
 import { connectRedis } from './store/redis.js';
 import { connectStore } from './store/connection.js';
+import { FileBucket } from './store/files-bucket.js';
 import { createModels } from './store/models.js';
 import { createHttpApp } from './transport/http/app.js';
 import { authenticate } from './transport/http/authenticate.js';
+import { fileRoutes } from './transport/http/files.js';
 import { apiRoutes, devTokenRoute } from './transport/http/routes.js';
 import { memoryRateLimiter, redisRateLimiter } from './transport/socket/rate-limit.js';
 import { createRealtime } from './transport/socket/realtime.js';
@@ -43,10 +45,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const queries = new RoomQueries(models);
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   const scheduler = new Scheduler(models, rooms, config.schedulerIntervalMs, logger);
+  const files = new FileBucket(store.connection.db!, logger);
 
   const api = express.Router();
   if (config.devTokens) api.use(devTokenRoute(config.jwt));
-  api.use(authenticate(config.jwt, users), apiRoutes(rooms, queries));
+  api.use(authenticate(config.jwt, users), apiRoutes(rooms, queries), fileRoutes(rooms, files, config.maxUploadBytes));
 
   const app = createHttpApp({
     logger,

@@ -27,6 +27,8 @@ import { hashEvent } from './evidence.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { RoomCache, type CachedRoom } from './room-cache.js';
 
+type FileShareCommand = Extract<InternalCommand, { type: 'file.share' }>;
+
 export interface CommandResult {
   roomId: string;
   seq: number;
@@ -103,6 +105,20 @@ export class RoomService {
 
   /** Runs a party's command; a repeated clientId returns the first result and appends nothing. */
   execute(roomId: string, user: UserIdentity, clientId: string | undefined, command: Command): Promise<CommandResult> {
+    return this.decideAsParty(roomId, user, clientId, command);
+  }
+
+  /** Records a file the user uploaded as shared in the room (`file.shared`, the uploader as actor). */
+  shareFile(roomId: string, user: UserIdentity, file: Omit<FileShareCommand, 'type'>): Promise<CommandResult> {
+    return this.decideAsParty(roomId, user, undefined, { type: 'file.share', ...file });
+  }
+
+  private decideAsParty(
+    roomId: string,
+    user: UserIdentity,
+    clientId: string | undefined,
+    command: Command | InternalCommand,
+  ): Promise<CommandResult> {
     return this.queue.run(roomId, async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const room = await this.room(roomId);
