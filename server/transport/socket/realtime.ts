@@ -149,7 +149,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
     });
 
     socket.onAny((event: string, ...args: unknown[]) => {
-      if (event in ClientPayloadSchemas) return;
+      if (Object.hasOwn(ClientPayloadSchemas, event)) return;
       const ack = args.at(-1);
       if (typeof ack === 'function') ack(new ApiError('INVALID', `Unknown event "${event}"`).toBody());
     });
