@@ -248,17 +248,21 @@ export class RoomService {
     const snapshotDue = state.seq - room.snapshotSeq >= SNAPSHOT_EVERY;
     const next: CachedRoom = { state, lastHash: last.hash, snapshotSeq: snapshotDue ? state.seq : room.snapshotSeq };
     this.cache.set(roomId, next);
-    // The log is the truth; the room document is a summary for lists and the scheduler, so a
-    // process that dies before this line loses nothing (the next load folds the log).
-    await this.models.Room.updateOne(
-      { _id: roomId, seq: trusted({ $lt: state.seq }) },
-      {
-        $set: {
-          ...roomFields(state, this.config),
-          ...(snapshotDue ? { snapshot: JSON.stringify(state), snapshotSeq: state.seq, snapshotHash: last.hash } : {}),
+    // The log is the truth; the room document is a summary for lists and the scheduler. If it
+    // cannot be written now, the command still stands and the next append or load repairs it.
+    try {
+      await this.models.Room.updateOne(
+        { _id: roomId, seq: trusted({ $lt: state.seq }) },
+        {
+          $set: {
+            ...roomFields(state, this.config),
+            ...(snapshotDue ? { snapshot: JSON.stringify(state), snapshotSeq: state.seq, snapshotHash: last.hash } : {}),
+          },
         },
-      },
-    );
+      );
+    } catch (err) {
+      this.logger.warn({ err, roomId, seq: state.seq }, 'room summary not updated');
+    }
     this.announce(state, events);
     return { roomId, seq: state.seq, events, duplicate: false };
   }
