@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import type { Collection } from 'mongodb';
 import { startEmbeddedMongo } from '../server/embedded-mongo/index.js';
+import { openFilePersistence } from '../server/embedded-mongo/persistence/file-persistence.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..');
@@ -67,6 +68,19 @@ async function dirBytes(dir: string): Promise<number> {
   return total;
 }
 
+/** Child mode: only read the data directory (snapshot + log), as the store does first at start-up. */
+async function readOnly(dataDir: string): Promise<void> {
+  const t0 = performance.now();
+  const { persistence, recovered } = await openFilePersistence(dataDir);
+  const readMs = performance.now() - t0;
+  let docs = 0;
+  for (const c of recovered.collections) for (const _ of c.docs) docs++;
+  let ops = 0;
+  for (const r of recovered.records) ops += r.length;
+  await persistence.close();
+  process.stdout.write(`${JSON.stringify({ readMs, snapshotDocs: docs, logOps: ops })}\n`);
+}
+
 /** Child mode: open the data directory, report recovery time and memory, exit. */
 async function recoverOnly(dataDir: string): Promise<void> {
   const t0 = performance.now();
@@ -78,6 +92,27 @@ async function recoverOnly(dataDir: string): Promise<void> {
   const mem = process.memoryUsage();
   process.stdout.write(`${JSON.stringify({ recoveryMs, count, rss: mem.rss, heapUsed: mem.heapUsed })}\n`);
   await store.close();
+}
+
+/** Runs this script in a fresh process in one of its child modes and returns the JSON it prints. */
+function runChild<T>(mode: string, dataDir: string): Promise<T> {
+  return new Promise<T>((done, fail) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', join(here, 'store.ts'), mode, dataDir], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    p.on('exit', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      try {
+        if (code !== 0) throw new Error(`exit code ${String(code)}`);
+        done(JSON.parse(line) as T);
+      } catch (err) {
+        fail(new Error(`${mode} run failed (${String(err)}): ${out}`));
+      }
+    });
+  });
 }
 
 async function timedLoop(
@@ -98,6 +133,8 @@ async function timedLoop(
 async function main(): Promise<void> {
   const recoverDir = argValue('--recover-only');
   if (recoverDir) return recoverOnly(recoverDir);
+  const readDir = argValue('--read-only');
+  if (readDir) return readOnly(readDir);
 
   const totalDocs = Number(argValue('--docs') ?? 1_000_000);
   const singleSeconds = Number(argValue('--seconds') ?? 5);
@@ -185,28 +222,16 @@ async function main(): Promise<void> {
     progress(
       `store closed; data dir ${mib(diskBytes)} MiB (${files.join(', ')}); reopening in a fresh process…`,
     );
-    const child = await new Promise<{ recoveryMs: number; count: number; rss: number; heapUsed: number }>(
-      (done, fail) => {
-        const p = spawn(
-          process.execPath,
-          ['--import', 'tsx', join(here, 'store.ts'), '--recover-only', dataDir],
-          {
-            cwd: repoRoot,
-            stdio: ['ignore', 'pipe', 'inherit'],
-          },
-        );
-        let out = '';
-        p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-        p.on('exit', (code) => {
-          const line = out.trim().split('\n').at(-1) ?? '';
-          try {
-            if (code !== 0) throw new Error(`exit code ${String(code)}`);
-            done(JSON.parse(line) as { recoveryMs: number; count: number; rss: number; heapUsed: number });
-          } catch (err) {
-            fail(new Error(`recovery run failed (${String(err)}): ${out}`));
-          }
-        });
-      },
+    const read = await runChild<{ readMs: number; snapshotDocs: number; logOps: number }>(
+      '--read-only',
+      dataDir,
+    );
+    progress(
+      `  reading snapshot + log alone: ${(read.readMs / 1000).toFixed(2)} s (${fmt(read.snapshotDocs)} snapshot documents, ${fmt(read.logOps)} log operations)`,
+    );
+    const child = await runChild<{ recoveryMs: number; count: number; rss: number; heapUsed: number }>(
+      '--recover-only',
+      dataDir,
     );
     if (child.count !== totalDocs)
       throw new Error(`recovered ${child.count} documents, expected ${totalDocs}`);
@@ -241,6 +266,9 @@ async function main(): Promise<void> {
       },
       recovery: {
         seconds: Number((child.recoveryMs / 1000).toFixed(2)),
+        readSnapshotAndLogSeconds: Number((read.readMs / 1000).toFixed(2)),
+        snapshotDocs: read.snapshotDocs,
+        logOps: read.logOps,
         rssMiB: mib(child.rss),
         heapUsedMiB: mib(child.heapUsed),
         dataDirMiB: mib(diskBytes),
@@ -257,6 +285,7 @@ async function main(): Promise<void> {
       [`range query at ${fmt(totalDocs)} docs, p50`, `${p50.toFixed(3)} ms`],
       [`range query at ${fmt(totalDocs)} docs, p99`, `${p99.toFixed(3)} ms`],
       [`recovery (start-up) at ${fmt(totalDocs)} docs`, `${(child.recoveryMs / 1000).toFixed(2)} s`],
+      ['  of which reading snapshot + log', `${(read.readMs / 1000).toFixed(2)} s`],
       ['RSS after recovery', `${mib(child.rss)} MiB`],
       ['data directory on disk', `${mib(diskBytes)} MiB`],
     ];
