@@ -52,7 +52,19 @@ export async function acquireLock(dataDir: string): Promise<() => Promise<void>>
         await link(tmpPath, lockPath);
         break;
       } catch (err) {
-        if (errorCode(err) !== 'EEXIST' || attempt >= 5) throw err;
+        const code = errorCode(err);
+        if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS') {
+          // A file system without hard links: an exclusive create instead.
+          try {
+            await writeFile(lockPath, content, { flag: 'wx', flush: true });
+            break;
+          } catch (createErr) {
+            if (errorCode(createErr) !== 'EEXIST') throw createErr;
+          }
+        } else if (code !== 'EEXIST') {
+          throw err;
+        }
+        if (attempt >= 5) throw err;
       }
       let holder: string;
       try {
