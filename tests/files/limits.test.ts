@@ -57,7 +57,8 @@ describe('upload limits', () => {
   it('refuses a declared Content-Length past the limit at once with 413', async () => {
     const before = await bucket.counts();
     const shares = await fileShares();
-    const reply = await upload(base, tokens.bob!, roomId, randomBytes(LIMIT + 200 * 1024), 'too-big.bin');
+    // Large enough that the client is still sending when the answer comes: it must read the 413.
+    const reply = await upload(base, tokens.bob!, roomId, randomBytes(16 * LIMIT), 'too-big.bin');
     expect(reply.status).toBe(413);
     expect((reply.body as ErrorBody).error.code).toBe('TOO_LARGE');
     // One byte over, within the multipart envelope allowance: caught while streaming.

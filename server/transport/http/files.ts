@@ -39,10 +39,9 @@ export function fileRoutes(rooms: RoomService, bucket: FileBucket, maxUploadByte
     const probe = decide(state, PROBE_SHARE, actor, new Date());
     if (!probe.ok) throw new ApiError(probe.error.code, probe.error.message);
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxUploadBytes + ENVELOPE_BYTES) {
-      res.setHeader('Connection', 'close');
-      throw tooLarge(maxUploadBytes);
-    }
+    // Refused before anything is stored; Node discards the unread body, so the client (which
+    // may still be sending) reads this answer instead of a broken pipe.
+    if (Number.isFinite(declared) && declared > maxUploadBytes + ENVELOPE_BYTES) throw tooLarge(maxUploadBytes);
 
     const stored = await receiveUpload(req, res, bucket, { roomId, user, maxBytes: maxUploadBytes });
     const file: FileInfo = {
