@@ -393,6 +393,16 @@ describe('file persistence: lock', () => {
     expect((await readdir(dir)).includes('LOCK')).toBe(false);
   });
 
+  it('creates a missing data directory, parents included', async () => {
+    const nested = join(dir, 'a', 'b');
+    const { persistence, recovered } = await openFilePersistence(nested);
+    open_.push(persistence);
+    expect(recovered).toEqual({ collections: [], records: [], truncatedBytes: 0 });
+    await persistence.append([put('c', { _id: 1 })]);
+    await closeAll();
+    expect((await readdir(nested)).sort()).toEqual(['log-000001.wal']);
+  });
+
   it('rejects appends after close and leaves a clean log', async () => {
     const { persistence } = await openDir();
     const last = persistence.append([put('c', { _id: 1 })]);

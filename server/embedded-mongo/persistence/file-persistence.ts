@@ -2,7 +2,7 @@ import { Binary, deserialize, deserializeStream, serialize } from 'bson';
 import type { Document } from 'bson';
 import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { frameHeader, scanFrames } from './frames.js';
 import { acquireLock, errorCode } from './lock.js';
 import type { CollectionImage, JournalOp, Persistence, RecoveredState } from './types.js';
@@ -593,7 +593,14 @@ export async function openFilePersistence(
   dataDir: string,
   options: FilePersistenceOptions = {},
 ): Promise<{ persistence: FilePersistence; recovered: RecoveredState }> {
-  await mkdir(dataDir, { recursive: true });
+  const created = await mkdir(dataDir, { recursive: true });
+  if (created !== undefined) {
+    // New directories must be durable entries of their parents before anything in them is.
+    for (let d = resolve(dataDir); ; d = dirname(d)) {
+      await fsyncDir(dirname(d));
+      if (d === resolve(created) || dirname(d) === d) break;
+    }
+  }
   const releaseLock = await acquireLock(dataDir);
   try {
     const recovery = await recover(dataDir, options.warn ?? ((m) => console.warn(`[embedded-mongo] ${m}`)));
