@@ -51,6 +51,7 @@ const EnvSchema = z.object({
   INACTIVITY_CLOSE_SECONDS: seconds(7_776_000),
   STATUS_REPORT_PERIOD_SECONDS: seconds(604_800),
   SCHEDULER_INTERVAL_MS: z.coerce.number().int().positive().default(1_000),
+  COMMIT_BATCHING: z.enum(['on', 'off']).default('on'),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -76,6 +77,8 @@ export interface Config {
   maxConnectionsPerUser: number;
   maxUploadBytes: number;
   schedulerIntervalMs: number;
+  /** Commits of many rooms written together in one insertMany (off: one insert per command). */
+  commitBatching: boolean;
   periods: {
     reviewWindowSeconds: number;
     feedbackWindowSeconds: number;
@@ -122,6 +125,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
+    commitBatching: e.COMMIT_BATCHING === 'on',
     periods: {
       reviewWindowSeconds: e.REVIEW_WINDOW_SECONDS,
       feedbackWindowSeconds: e.FEEDBACK_WINDOW_SECONDS,

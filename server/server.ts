@@ -39,7 +39,7 @@ const CLIENT_DIR = fileURLToPath(
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const store = await connectStore(config, logger);
   const models = await createModels(store.connection);
-  const writer = new CommitWriter(models.Commit.collection as unknown as Collection);
+  const writer = new CommitWriter(models.Commit.collection as unknown as Collection, { batching: config.commitBatching });
   const rooms = new RoomService(models, writer, config.periods, logger);
   const users = new UserDirectory(models, rooms, logger);
   const queries = new RoomQueries(models);
