@@ -4,7 +4,16 @@
 const CACHE = 'workroom-shell-v1';
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(['/', '/index.html'])).then(() => self.skipWaiting()));
+  // The shell and the hashed assets index.html names, so the app starts without the network.
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      const html = await (await fetch('/index.html', { cache: 'no-store' })).text();
+      const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+      await cache.addAll(['/', '/index.html', ...assets]);
+      await self.skipWaiting();
+    })(),
+  );
 });
 
 self.addEventListener('activate', (event) => {

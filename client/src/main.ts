@@ -86,6 +86,6 @@ window.addEventListener('hashchange', () => route());
 route();
 
 // The app shell works offline (a reload while offline keeps queued commands and the room's cache).
-if ('serviceWorker' in navigator && import.meta.env.PROD) {
+if ('serviceWorker' in navigator && !import.meta.hot) {
   navigator.serviceWorker.register('/sw.js').catch((err: unknown) => console.warn('no offline shell', err));
 }

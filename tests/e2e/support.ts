@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { build } from 'vite';
+import { devToken, request } from '../support/http.js';
 import { ROOT } from '../support/server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -44,7 +46,7 @@ export async function ensureClientBuilt(): Promise<void> {
     const sources = Math.max(newest(join(ROOT, 'client')), newest(join(ROOT, 'shared')));
     const built = existsSync(stamp) ? Number(readFileSync(stamp, 'utf8')) : 0;
     if (built > sources) return;
-    await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', build: { sourcemap: false } });
+    await build({ configFile: join(ROOT, 'vite.config.ts'), mode: 'production', logLevel: 'warn', build: { sourcemap: false } });
     writeFileSync(stamp, String(Date.now()));
   } finally {
     rmdirSync(lock);
@@ -67,6 +69,21 @@ export interface Tab {
   errors: string[];
 }
 
+/** A room created over HTTP by a client (tests that are not about creating rooms start here). */
+export async function createRoom(baseUrl: string, clientId: string, body: { title: string; freelancerId: string; jobId?: string }): Promise<string> {
+  const token = await devToken(baseUrl, clientId);
+  const reply = await request<{ room: { id: string } }>(baseUrl, 'POST', '/api/rooms', { token, body });
+  if (reply.status !== 201) throw new Error(`room not created: ${JSON.stringify(reply.body)}`);
+  return reply.body.room.id;
+}
+
+/** Opens a room in a signed-in page and waits until it is joined. */
+export async function openRoom(page: Page, roomId: string): Promise<void> {
+  await page.goto(`/#/room/${encodeURIComponent(roomId)}`);
+  await page.locator('[data-testid="room"]').waitFor();
+  await page.locator('[data-testid="event"][data-type="room.created"]').waitFor();
+}
+
 /** A fresh browser context signed in as a seeded user through the dev picker. */
 export async function signedIn(browser: Browser, baseUrl: string, userId: string, viewport = { width: 1280, height: 800 }): Promise<Tab> {
   const context = await browser.newContext({ baseURL: baseUrl, viewport });
@@ -87,5 +104,21 @@ export async function signedIn(browser: Browser, baseUrl: string, userId: string
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
+}
+
+/** Waits until the element's text contains `text`. */
+export async function seeText(locator: Locator, text: string, timeout = 10_000): Promise<void> {
+  await expect.poll(async () => (await locator.first().textContent()) ?? '', { timeout }).toContain(text);
+}
+
+/** Waits until the element's whole text is `text`. */
+export async function textIs(locator: Locator, text: string, timeout = 10_000): Promise<void> {
+  await expect.poll(async () => ((await locator.first().textContent()) ?? '').trim(), { timeout }).toBe(text);
+}
+
+/** Waits until the locator matches exactly `n` elements. */
+export async function countIs(locator: Locator, n: number, timeout = 10_000): Promise<void> {
+  await expect.poll(() => locator.count(), { timeout }).toBe(n);
 }

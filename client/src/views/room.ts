@@ -88,18 +88,11 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
     renderTimeline(state);
     composer.update(state);
     const sideSig = (...parts: unknown[]) => JSON.stringify([state.phase, me, ...parts]);
-    keyed(terms, sideSig(state.proposals, state.openProposalVersion, state.termsInForce, state.milestones.map((m) => m.status), queuedSig()), () => termsPanel(ctx));
-    keyed(milestones, sideSig(state.milestones, state.files, queuedSig()), () => milestonesPanel(ctx));
-    keyed(reports, sideSig(state.statusReports, state.milestones.map((m) => m.id), lastReminder(model.events), queuedSig()), () => reportsPanel(ctx, lastReminder(model.events)));
-    keyed(contract, sideSig(state.endedAt, state.endReason, queuedSig()), () => contractPanel(ctx));
-    keyed(feedback, sideSig(state.feedback, state.revealed, state.endedAt, queuedSig()), () => feedbackPanel(ctx));
-  }
-
-  function queuedSig(): string {
-    return app.realtime
-      .queued(roomId)
-      .map((q) => q.clientId)
-      .join();
+    keyed(terms, sideSig(state.proposals, state.openProposalVersion, state.termsInForce, state.milestones.map((m) => m.status)), () => termsPanel(ctx));
+    keyed(milestones, sideSig(state.milestones), () => milestonesPanel(ctx));
+    keyed(reports, sideSig(state.statusReports, state.milestones.map((m) => m.id), lastReminder(model.events)), () => reportsPanel(ctx, lastReminder(model.events)));
+    keyed(contract, sideSig(state.endedAt, state.endReason), () => contractPanel(ctx));
+    keyed(feedback, sideSig(state.feedback, state.revealed, state.endedAt), () => feedbackPanel(ctx));
   }
 
   function renderTimeline(state: RoomState): void {
@@ -321,7 +314,7 @@ export function downloadButton(id: string, name: string, suffix: string): HTMLEl
         },
       },
     },
-    `📎 ${name}${suffix}`,
+    `⬇ ${name}${suffix}`,
   );
 }
 
@@ -349,7 +342,7 @@ export function fileAttacher(ctx: RoomContext, label: string): { element: HTMLEl
         .then((res) => {
           uploaded.push(res.file);
           ctx.model.ingest([res.event]);
-          row.replaceChildren(h('span', { testid: 'uploaded' }, `📎 ${res.file.name} (${bytes(res.file.size)})`), removeButton(res.file.id, row));
+          row.replaceChildren(h('span', { testid: 'uploaded' }, `✓ ${res.file.name} (${bytes(res.file.size)})`), removeButton(res.file.id, row));
         })
         .catch((err: unknown) => {
           row.replaceChildren(h('span', { class: 'form-error' }, `${file.name}: ${err instanceof Error ? err.message : 'upload failed'}`));
