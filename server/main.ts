@@ -15,6 +15,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // A stray rejection is a bug to log, not a reason to drop every connected user.
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   const server = await startServer(config, logger);
   logger.info({ url: server.url }, 'Workroom listening');
 

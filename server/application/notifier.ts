@@ -53,7 +53,16 @@ export class Notifier {
     private readonly logger: Logger,
   ) {}
 
+  /** Never fails: a notification that cannot be stored is logged, and the events stand. */
   async onAppended(room: RoomState, events: StoredEvent[]): Promise<void> {
+    try {
+      await this.notify(room, events);
+    } catch (err) {
+      this.logger.error({ err, roomId: room.id }, 'notifications not stored');
+    }
+  }
+
+  private async notify(room: RoomState, events: StoredEvent[]): Promise<void> {
     const notifying = events.filter((e) => TEXTS[e.type]);
     if (notifying.length === 0) return;
     const parties = await this.parties(room);

@@ -36,6 +36,8 @@ export interface CommandResult {
   events: StoredEvent[];
   /** True when this was a retry of a clientId already applied: nothing new was appended. */
   duplicate: boolean;
+  /** Who the command ran as (the sender's view of the result is filtered for this party). */
+  actor: Actor;
 }
 
 /** Called after events are durable and the sender has been answered: broadcasts, notifications. */
@@ -54,6 +56,8 @@ export class RoomService {
   private readonly cache = new RoomCache(5_000);
   private readonly commits: Collection;
   private readonly listeners: AppendedListener[] = [];
+  /** Room summary writes still in flight (waited for on shutdown). */
+  private readonly summaries = new Set<Promise<unknown>>();
 
   constructor(
     private readonly models: Models,
@@ -120,21 +124,33 @@ export class RoomService {
     command: Command | InternalCommand,
   ): Promise<CommandResult> {
     return this.queue.run(roomId, async () => {
+      // Decide on this process's copy of the room; the unique index tells when another process
+      // got ahead. Only a conflict, a refusal or an unknown party costs a read of the log.
+      let fresh = false;
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const room = await this.room(roomId);
+        const room = fresh ? await this.room(roomId) : (this.cache.get(roomId) ?? (await this.room(roomId)));
         const actor = room && resolveParty(room.state, user);
-        if (!room || !actor) throw notAParty();
-        if (clientId) {
-          const earlier = await this.commitByClientId(roomId, clientId);
-          if (earlier) return earlier;
+        if (!room || !actor) {
+          if (fresh) throw notAParty();
+          fresh = true;
+          continue;
         }
-        const drafts = unwrap(decide(room.state, command, actor, new Date(), this.config));
+        const result = decide(room.state, command, actor, new Date(), this.config);
+        if (!result.ok) {
+          // A retry of a command that already ran is answered with its first result.
+          const earlier = clientId ? await this.commitByClientId(roomId, clientId, actor) : null;
+          if (earlier) return earlier;
+          if (fresh) throw new ApiError(result.error.code, result.error.message);
+          fresh = true;
+          continue;
+        }
         try {
-          return await this.append(roomId, room, drafts, actor, clientId);
+          return await this.append(roomId, room, result.events, actor, clientId);
         } catch (err) {
           if (!(err instanceof CommitConflict)) throw err;
-          // Another process appended first (seq) or already ran this clientId: reload and retry.
+          // Another process appended first: catch up and decide again.
           this.cache.delete(roomId);
+          fresh = true;
         }
       }
       throw new ApiError('CONFLICT', 'The room is busy; try again');
@@ -224,6 +240,7 @@ export class RoomService {
   async drain(): Promise<void> {
     await this.queue.idle();
     await this.writer.drain();
+    await Promise.all([...this.summaries]);
   }
 
   private async append(
@@ -238,7 +255,7 @@ export class RoomService {
       await this.writer.write(commitDoc(roomId, events, clientId));
     } catch (err) {
       if (err instanceof CommitConflict && err.on === 'clientId' && clientId) {
-        const earlier = await this.commitByClientId(roomId, clientId);
+        const earlier = await this.commitByClientId(roomId, clientId, actor);
         if (earlier) return earlier;
       }
       throw err;
@@ -248,23 +265,33 @@ export class RoomService {
     const snapshotDue = state.seq - room.snapshotSeq >= SNAPSHOT_EVERY;
     const next: CachedRoom = { state, lastHash: last.hash, snapshotSeq: snapshotDue ? state.seq : room.snapshotSeq };
     this.cache.set(roomId, next);
-    // The log is the truth; the room document is a summary for lists and the scheduler. If it
-    // cannot be written now, the command still stands and the next append or load repairs it.
-    try {
-      await this.models.Room.updateOne(
-        { _id: roomId, seq: trusted({ $lt: state.seq }) },
-        {
-          $set: {
-            ...roomFields(state, this.config),
-            ...(snapshotDue ? { snapshot: JSON.stringify(state), snapshotSeq: state.seq, snapshotHash: last.hash } : {}),
-          },
-        },
-      );
-    } catch (err) {
-      this.logger.warn({ err, roomId, seq: state.seq }, 'room summary not updated');
-    }
+    this.saveSummary(roomId, state, snapshotDue ? last.hash : undefined);
     this.announce(state, events);
-    return { roomId, seq: state.seq, events, duplicate: false };
+    return { roomId, seq: state.seq, events, duplicate: false, actor };
+  }
+
+  /**
+   * Updates the room document off the command's path. The log is the truth; the document is a
+   * summary for lists and the scheduler, guarded by seq so a late write never moves it back, and
+   * a failed write is repaired by the next one.
+   */
+  private saveSummary(roomId: string, state: RoomState, snapshotHash: string | undefined): void {
+    const writes: Array<Promise<unknown>> = [
+      this.models.Room.updateOne({ _id: roomId, seq: trusted({ $lt: state.seq }) }, { $set: roomFields(state, this.config) }),
+    ];
+    if (snapshotHash !== undefined) {
+      writes.push(
+        this.models.Room.updateOne(
+          { _id: roomId, snapshotSeq: trusted({ $lt: state.seq }) },
+          { $set: { snapshot: JSON.stringify(state), snapshotSeq: state.seq, snapshotHash } },
+        ),
+      );
+    }
+    const pending = Promise.all(writes).catch((err: unknown) =>
+      this.logger.warn({ err, roomId, seq: state.seq }, 'room summary not updated'),
+    );
+    this.summaries.add(pending);
+    void pending.finally(() => this.summaries.delete(pending));
   }
 
   private stamp(
@@ -299,11 +326,11 @@ export class RoomService {
     });
   }
 
-  private async commitByClientId(roomId: string, clientId: string): Promise<CommandResult | null> {
+  private async commitByClientId(roomId: string, clientId: string, actor: Actor): Promise<CommandResult | null> {
     const doc = await this.commits.findOne({ roomId, clientId });
     if (!doc) return null;
     const events = doc.events as StoredEvent[];
-    return { roomId, seq: doc.lastSeq as number, events, duplicate: true };
+    return { roomId, seq: doc.lastSeq as number, events, duplicate: true, actor };
   }
 
   /**

@@ -26,7 +26,11 @@ export class Scheduler {
 
   start(): void {
     this.timer = setInterval(() => {
-      if (!this.running) this.running = this.runOnce().finally(() => (this.running = undefined));
+      if (this.running) return;
+      this.running = this.runOnce()
+        // The store may be away for a moment; the next pass tries again.
+        .catch((err: unknown) => this.logger.warn({ err }, 'scheduler pass failed'))
+        .finally(() => (this.running = undefined));
     }, this.intervalMs);
     this.timer.unref();
   }

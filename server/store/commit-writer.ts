@@ -76,8 +76,9 @@ export class CommitWriter {
 }
 
 function conflictOf(err: unknown): CommitConflict | undefined {
-  const e = err as { code?: number; keyPattern?: Record<string, unknown>; errInfo?: unknown; err?: { keyPattern?: unknown } };
+  const e = err as { code?: number; keyPattern?: Record<string, unknown>; errmsg?: string; message?: string };
   if (e?.code !== 11000) return undefined;
-  const pattern = e.keyPattern ?? (e.err?.keyPattern as Record<string, unknown> | undefined) ?? {};
-  return new CommitConflict('clientId' in pattern ? 'clientId' : 'seq');
+  // Bulk write errors carry only the message, which names the index: "... index: roomId_1_clientId_1 dup key ...".
+  const onClientId = e.keyPattern ? 'clientId' in e.keyPattern : /index: \S*clientId/.test(e.errmsg ?? e.message ?? '');
+  return new CommitConflict(onClientId ? 'clientId' : 'seq');
 }

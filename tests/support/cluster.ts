@@ -111,7 +111,7 @@ export async function settle(scenario: string, senders: RoomMember[], members: R
     await until(async () => {
       await m.resync();
       return m.lastSeq >= lastSeq;
-    }, 30_000, `${m.name} catching up`);
+    }, 30_000, `${m.name} catching up (has ${m.lastSeq}, needs ${lastSeq})`);
   }
   const catchUpMs = Date.now() - since;
   let lost = 0;

@@ -58,11 +58,10 @@ export function apiRoutes(rooms: RoomService, queries: RoomQueries): Router {
     const roomId = parse(RoomIdSchema, req.params.id);
     const { clientId, command } = parse(HttpCommandBodySchema, req.body);
     const result = await rooms.execute(roomId, user, clientId, command);
-    const { actor } = await rooms.access(roomId, user);
     res.status(result.duplicate ? 200 : 201).json({
       ok: true,
       seq: result.seq,
-      events: result.events.filter((e) => visibleTo(e, actor)),
+      events: result.events.filter((e) => visibleTo(e, result.actor)),
     });
   });
 

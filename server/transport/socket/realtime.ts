@@ -131,8 +131,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
         throw new ApiError('RATE_LIMITED', `At most ${config.rateLimitCommands} commands per 10 seconds`);
       }
       const result = await rooms.execute(roomId, user, clientId, command);
-      const { actor } = await rooms.access(roomId, user);
-      return { seq: result.seq, events: result.events.filter((e) => visibleTo(e, actor)) };
+      return { seq: result.seq, events: result.events.filter((e) => visibleTo(e, result.actor)) };
     });
 
     handle('room:read', async ({ roomId, seq }) => {
