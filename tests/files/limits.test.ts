@@ -68,6 +68,15 @@ describe('upload limits', () => {
     expect(await fileShares()).toBe(shares);
   });
 
+  it('refuses an outsider before storing a byte', async () => {
+    const before = await bucket.counts();
+    const mallory = (await tokensFor(base, 'mallory')).mallory!;
+    const reply = await upload(base, mallory, roomId, randomBytes(LIMIT), 'intrusion.bin');
+    expect(reply.status).toBe(403);
+    expect((reply.body as ErrorBody).error.code).toBe('FORBIDDEN');
+    expect(await bucket.counts()).toEqual(before);
+  });
+
   it('removes every chunk of an upload whose client disconnects mid-file', async () => {
     const before = await bucket.counts();
     const shares = await fileShares();

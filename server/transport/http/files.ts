@@ -164,7 +164,8 @@ function receiveUpload(
   return new Promise((resolve, reject) => {
     upload(req, res, (err: unknown) => {
       if (err) {
-        reject(uploadError(err, maxBytes));
+        // A client that went away mid-upload is no server failure (and hears no answer anyway).
+        reject(req.destroyed ? new ApiError('INVALID', 'The upload was interrupted') : uploadError(err, maxBytes));
         return;
       }
       if (!stored) {
