@@ -47,12 +47,12 @@ export function describeEvent(state: RoomState, e: RoomEvent, me: string): { tex
       return { text: `${who} changed a message` };
     case 'terms.proposed': {
       const offer = e.data.supersedes == null && state.startedAt == null;
-      const verb = offer
-        ? 'made an offer'
+      const what = offer
+        ? `made an offer (version ${e.data.version})`
         : e.data.supersedes != null
-          ? `countered version ${e.data.supersedes} with`
-          : 'proposed amended terms:';
-      return { text: `${who} ${verb} version ${e.data.version}`, detail: termsSummary(e.data.terms) + (e.data.terms.note ? ` — “${e.data.terms.note}”` : '') };
+          ? `countered version ${e.data.supersedes} with version ${e.data.version}`
+          : `proposed amended terms (version ${e.data.version})`;
+      return { text: `${who} ${what}`, detail: termsSummary(e.data.terms) + (e.data.terms.note ? ` — “${e.data.terms.note}”` : '') };
     }
     case 'terms.accepted':
       return { text: `${who} accepted version ${e.data.version}` };

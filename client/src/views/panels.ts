@@ -158,7 +158,7 @@ function openProposal(ctx: RoomContext, state: RoomState, open: Proposal): HTMLE
     );
   }
   if (can(ctx, { type: 'terms.propose', terms: open.terms })) {
-    box.append(termsFormToggle(ctx, 'Counter…', open.terms, 'terms-counter'));
+    box.append(termsFormToggle(ctx, 'Counter…', open.terms, 'terms-counter', 'secondary'));
   }
   return box;
 }
@@ -167,13 +167,14 @@ function defaultTerms(): Terms {
   return { kind: 'fixed', currency: 'USD', milestones: [{ id: 'm1', title: 'Milestone 1', amount: 10_000 }] };
 }
 
-function termsFormToggle(ctx: RoomContext, label: string, prefill: Terms | null, testid: string): HTMLElement {
+function termsFormToggle(ctx: RoomContext, label: string, prefill: Terms | null, testid: string, variant = ''): HTMLElement {
   const wrap = h('div', { class: 'terms-form-wrap' });
   const button = h(
     'button',
     {
       type: 'button',
       testid,
+      class: variant,
       attrs: { 'aria-expanded': 'false' },
       on: {
         click: () => {

@@ -129,15 +129,13 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
     return el;
   }
 
-  /** For each message seq: who (other than me) has read up to it and not past the next message. */
+  /** For each message seq: the others whose read position reached it (shown on the latest message of someone else they read). */
   function receipts(state: RoomState): Map<number, string[]> {
-    const seqs = Object.keys(state.messages)
-      .map(Number)
-      .sort((a, b) => a - b);
+    const metas = Object.values(state.messages).sort((a, b) => a.seq - b.seq);
     const out = new Map<number, string[]>();
     for (const [userId, read] of model.reads) {
       let last: number | undefined;
-      for (const s of seqs) if (s <= read) last = s;
+      for (const m of metas) if (m.seq <= read && m.authorId !== userId) last = m.seq;
       if (last !== undefined) out.set(last, [...(out.get(last) ?? []), userId]);
     }
     return out;
