@@ -219,6 +219,21 @@ describe('who may upload and download', () => {
   });
 });
 
+describe('rooms that no longer take files', () => {
+  it('refuses an upload to an ended contract with CONFLICT, and its files stay downloadable', async () => {
+    const contract = await createRoom(base, tokens.alice!, 'bob');
+    await command(base, tokens.alice!, contract, { type: 'terms.propose', terms: FIXED_TERMS });
+    await command(base, tokens.bob!, contract, { type: 'terms.accept', version: 1 });
+    const { file } = await uploaded(base, tokens.bob!, contract, 'handover notes', 'handover.txt');
+    await command(base, tokens.alice!, contract, { type: 'contract.end' });
+    const reply = await upload(base, tokens.bob!, contract, 'too late', 'late.txt');
+    expect(reply.status).toBe(409);
+    expect((reply.body as ErrorBody).error.code).toBe('CONFLICT');
+    expect((await roomEvents(base, tokens.alice!, contract)).filter((e) => e.type === 'file.shared')).toHaveLength(1);
+    expect((await download(base, tokens.alice!, file.id)).bytes.toString()).toBe('handover notes');
+  });
+});
+
 describe('byte ranges', () => {
   // Larger than one GridFS chunk (255 KiB), so ranges cross chunk boundaries.
   const data = randomBytes(600 * 1024 + 7);
