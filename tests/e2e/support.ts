@@ -94,7 +94,7 @@ export async function signedIn(browser: Browser, baseUrl: string, userId: string
     void d.dismiss();
   });
   page.on('pageerror', (e) => tab.errors.push(String(e)));
-  page.setDefaultTimeout(10_000);
+  page.setDefaultTimeout(15_000);
   await page.goto('/');
   await page.getByTestId(`sign-in-${userId}`).click();
   await page.getByTestId('dashboard').waitFor();
@@ -109,16 +109,16 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** Waits until the element's text contains `text`. */
-export async function seeText(locator: Locator, text: string, timeout = 10_000): Promise<void> {
+export async function seeText(locator: Locator, text: string, timeout = 15_000): Promise<void> {
   await expect.poll(async () => (await locator.first().textContent()) ?? '', { timeout }).toContain(text);
 }
 
 /** Waits until the element's whole text is `text`. */
-export async function textIs(locator: Locator, text: string, timeout = 10_000): Promise<void> {
+export async function textIs(locator: Locator, text: string, timeout = 15_000): Promise<void> {
   await expect.poll(async () => ((await locator.first().textContent()) ?? '').trim(), { timeout }).toBe(text);
 }
 
 /** Waits until the locator matches exactly `n` elements. */
-export async function countIs(locator: Locator, n: number, timeout = 10_000): Promise<void> {
+export async function countIs(locator: Locator, n: number, timeout = 15_000): Promise<void> {
   await expect.poll(() => locator.count(), { timeout }).toBe(n);
 }
