@@ -74,6 +74,15 @@ describe.skipIf(!HAVE_CHROMIUM)('a contract from interview to feedback, live on 
     await a.getByTestId('milestone-fund').click();
     await milestoneStatus(b, 'funded');
 
+    // bob files a weekly status report; alice sees it arrive
+    await b.getByTestId('report-open').click();
+    await b.getByTestId('report-summary').fill('Sketched six concepts, picked two.');
+    await b.getByTestId('report-hours').fill('7.5');
+    await b.getByTestId('report-submit').click();
+    await seeText(a.getByTestId('report-list'), 'Sketched six concepts, picked two.');
+    await seeText(a.getByTestId('report-list'), '7.5 h');
+    await countIs(a.getByTestId('report-form'), 0);
+
     // bob submits with a file (upload progress shown)
     const form = b.getByTestId('milestone-submit-form');
     await form.getByTestId('milestone-submit-note').fill('Two directions attached.');

@@ -53,7 +53,12 @@ describe.skipIf(!HAVE_CHROMIUM)('the room in a real browser: offline queue, catc
     // a reload while offline keeps the queued message (and the room as this browser saved it)
     await b.reload();
     await b.getByTestId('room').waitFor();
-    await seeText(b.getByTestId('queued'), 'Written on the train');
+    try {
+      await seeText(b.getByTestId('queued'), 'Written on the train');
+    } catch (err) {
+      console.log('DIAG', await b.evaluate(() => [document.body.innerText.slice(0, 1500), JSON.stringify(Object.keys(localStorage)), localStorage.getItem('workroom.outbox.bob')]));
+      throw err;
+    }
     await messages(b, 'Welcome to the room').waitFor();
     expect(await b.locator('[data-testid="connection"]').getAttribute('data-state')).toBe('offline');
     expect(await messages(a, 'Written on the train').count()).toBe(0);
@@ -115,5 +120,17 @@ describe.skipIf(!HAVE_CHROMIUM)('the room in a real browser: offline queue, catc
     await countIs(a.getByText('Attached by Thursday.'), 0);
     await seeText(a.getByTestId('timeline'), 'This message was deleted.');
     expect([...alice.errors, ...bob.errors]).toEqual([]);
+  });
+
+  it('sends a message with an attachment after its upload completes', async () => {
+    const a = alice.page;
+    const b = bob.page;
+    const composer = a.getByTestId('composer');
+    await composer.getByTestId('file-input').setInputFiles({ name: 'palette.txt', mimeType: 'text/plain', buffer: Buffer.from('#112233\n#445566\n') });
+    await seeText(composer.getByTestId('uploaded'), 'palette.txt');
+    await say(a, 'Here is the palette.');
+    const message = b.locator('[data-testid="message"]').filter({ hasText: 'Here is the palette.' });
+    await seeText(message.getByTestId('file-link'), 'palette.txt');
+    await countIs(composer.getByTestId('uploaded'), 0);
   });
 });
