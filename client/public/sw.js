@@ -41,7 +41,14 @@ self.addEventListener('fetch', (event) => {
         return response;
       })
       .catch(() =>
-        caches.match(request).then((hit) => hit ?? (request.mode === 'navigate' ? caches.match('/index.html') : undefined) ?? Response.error()),
+        caches
+          .match(request)
+          .then(
+            (hit) =>
+              hit ??
+              (request.mode === 'navigate' ? caches.match('/index.html') : undefined) ??
+              Response.error(),
+          ),
       ),
   );
 });

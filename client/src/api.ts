@@ -26,7 +26,12 @@ export function setToken(value: string | null): void {
   token = value;
 }
 
-async function call<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown): Promise<z.infer<S>> {
+async function call<S extends z.ZodType>(
+  schema: S,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<z.infer<S>> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -49,7 +54,9 @@ async function call<S extends z.ZodType>(schema: S, method: string, path: string
 
 function failureOf(json: unknown, status: number): ApiFailure {
   const err = ErrorResponseSchema.safeParse(json);
-  return err.success ? new ApiFailure(err.data.error.code, err.data.error.message) : new ApiFailure('INTERNAL', `HTTP ${status}`);
+  return err.success
+    ? new ApiFailure(err.data.error.code, err.data.error.message)
+    : new ApiFailure('INTERNAL', `HTTP ${status}`);
 }
 
 export const api = {
@@ -64,7 +71,11 @@ export const api = {
 export type UploadResult = z.infer<typeof FileUploadResponseSchema>;
 
 /** Uploads one file to a room with XMLHttpRequest, reporting progress (0–1). */
-export function uploadFile(roomId: string, file: File, onProgress: (fraction: number) => void): Promise<UploadResult> {
+export function uploadFile(
+  roomId: string,
+  file: File,
+  onProgress: (fraction: number) => void,
+): Promise<UploadResult> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `/api/rooms/${encodeURIComponent(roomId)}/files`);
@@ -83,7 +94,9 @@ export function uploadFile(roomId: string, file: File, onProgress: (fraction: nu
         } else reject(new ApiFailure('INTERNAL', 'Unexpected answer to the upload'));
       } else reject(failureOf(json, xhr.status));
     });
-    xhr.addEventListener('error', () => reject(new ApiFailure('NETWORK', 'The upload failed: the server cannot be reached')));
+    xhr.addEventListener('error', () =>
+      reject(new ApiFailure('NETWORK', 'The upload failed: the server cannot be reached')),
+    );
     xhr.addEventListener('abort', () => reject(new ApiFailure('NETWORK', 'The upload was cancelled')));
     const form = new FormData();
     form.append('file', file, file.name);

@@ -24,7 +24,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(
       if (key === 'class') el.className = String(value);
       else if (key === 'testid') el.dataset.testid = String(value);
       else if (key === 'on') {
-        for (const [name, handler] of Object.entries(value as Record<string, EventListener>)) el.addEventListener(name, handler);
+        for (const [name, handler] of Object.entries(value as Record<string, EventListener>))
+          el.addEventListener(name, handler);
       } else if (key === 'attrs') {
         for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
           if (v === false || v == null) continue;
@@ -70,7 +71,11 @@ export function uid(prefix = 'f'): string {
 }
 
 /** A labelled form field: the label's `for` points at the control. */
-export function field(label: string, control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, hint?: string): HTMLElement {
+export function field(
+  label: string,
+  control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement,
+  hint?: string,
+): HTMLElement {
   if (!control.id) control.id = uid();
   const hintEl = hint ? h('small', { class: 'hint', id: `${control.id}-hint` }, hint) : null;
   if (hintEl) control.setAttribute('aria-describedby', hintEl.id);

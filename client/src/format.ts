@@ -42,7 +42,10 @@ export function actorLabel(actor: Actor): string {
 
 function fractionDigits(currency: string): number {
   try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    return (
+      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
+      2
+    );
   } catch {
     return 2;
   }
@@ -53,7 +56,9 @@ export function money(minor: number, currency: string): string {
   const digits = fractionDigits(currency);
   const major = minor / 10 ** digits;
   try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency, minimumFractionDigits: digits }).format(major);
+    return new Intl.NumberFormat('en', { style: 'currency', currency, minimumFractionDigits: digits }).format(
+      major,
+    );
   } catch {
     return `${major.toFixed(digits)} ${currency}`;
   }

@@ -51,7 +51,11 @@ function route(message?: string): void {
   if (!current) {
     const session = loadSession();
     if (session) return start(session);
-    replace(root, renderSignIn((s) => start(s), message), toasts.element);
+    replace(
+      root,
+      renderSignIn((s) => start(s), message),
+      toasts.element,
+    );
     return;
   }
   const app: App = {
@@ -73,7 +77,11 @@ function route(message?: string): void {
       'div',
       { class: 'me' },
       h('span', { testid: 'me', class: 'me-name' }, app.session.user.name ?? app.session.user.id),
-      h('button', { type: 'button', class: 'link', testid: 'sign-out', on: { click: () => app.signOut() } }, 'Sign out'),
+      h(
+        'button',
+        { type: 'button', class: 'link', testid: 'sign-out', on: { click: () => app.signOut() } },
+        'Sign out',
+      ),
     ),
   );
   const main = h('main', { id: 'main', tabIndex: -1 });

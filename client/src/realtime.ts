@@ -34,7 +34,14 @@ type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const ACK_TIMEOUT_MS = 10_000;
 /** Codes after which retrying the same command cannot succeed: it is dropped and the user told. */
-const FINAL_CODES = new Set(['INVALID', 'CONFLICT', 'FORBIDDEN', 'NOT_FOUND', 'TOO_LARGE', 'UNAUTHENTICATED']);
+const FINAL_CODES = new Set([
+  'INVALID',
+  'CONFLICT',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'TOO_LARGE',
+  'UNAUTHENTICATED',
+]);
 
 function isError(value: unknown): value is ErrorResponse {
   return typeof value === 'object' && value !== null && (value as { ok?: unknown }).ok === false;
@@ -193,15 +200,25 @@ export class Realtime {
     if (!model) return;
     model.persist();
     this.rooms.delete(roomId);
-    if (this.socket.connected) void this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('room:leave', { roomId }).catch(() => undefined);
+    if (this.socket.connected)
+      void this.socket
+        .timeout(ACK_TIMEOUT_MS)
+        .emitWithAck('room:leave', { roomId })
+        .catch(() => undefined);
   }
 
   private async join(model: RoomModel): Promise<void> {
-    const payload = model.state && model.applied > 0 ? { roomId: model.roomId, since: model.applied } : { roomId: model.roomId };
+    const payload =
+      model.state && model.applied > 0
+        ? { roomId: model.roomId, since: model.applied }
+        : { roomId: model.roomId };
     try {
       const ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('room:join', payload);
       if (isError(ack)) {
-        model.error = ack.error.code === 'FORBIDDEN' || ack.error.code === 'NOT_FOUND' ? 'This room does not exist or is not yours.' : ack.error.message;
+        model.error =
+          ack.error.code === 'FORBIDDEN' || ack.error.code === 'NOT_FOUND'
+            ? 'This room does not exist or is not yours.'
+            : ack.error.message;
         model.changed();
         return;
       }
@@ -235,14 +252,20 @@ export class Realtime {
         const seq = model.applied;
         if (!this.socket.connected || seq <= (this.readSent.get(model.roomId) ?? 0)) return;
         this.readSent.set(model.roomId, seq);
-        void this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('room:read', { roomId: model.roomId, seq }).catch(() => undefined);
+        void this.socket
+          .timeout(ACK_TIMEOUT_MS)
+          .emitWithAck('room:read', { roomId: model.roomId, seq })
+          .catch(() => undefined);
       }, 300),
     );
   }
 
   typing(roomId: string, typing: boolean): void {
     if (!this.socket.connected || !this.rooms.get(roomId)?.joined) return;
-    void this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('room:typing', { roomId, typing }).catch(() => undefined);
+    void this.socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emitWithAck('room:typing', { roomId, typing })
+      .catch(() => undefined);
   }
 
   // ---- the outbox ----
@@ -291,7 +314,9 @@ export class Realtime {
             command: item.command,
           });
         } catch {
-          break; // no ack (disconnected or slow): keep it; the same clientId makes a resend harmless
+          // No ack (disconnected or slow): keep it and try again; the same clientId makes a resend harmless.
+          setTimeout(() => void this.flush(), 3000);
+          break;
         }
         if (isError(ack)) {
           if (!FINAL_CODES.has(ack.error.code)) {

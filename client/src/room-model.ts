@@ -155,7 +155,11 @@ export class RoomModel {
 
   persist(): void {
     if (!this.state) return;
-    const cached: Cached = { state: this.state, events: this.events.slice(-CACHE_EVENTS), applied: this.applied };
+    const cached: Cached = {
+      state: this.state,
+      events: this.events.slice(-CACHE_EVENTS),
+      applied: this.applied,
+    };
     try {
       localStorage.setItem(this.cacheKey, JSON.stringify(cached));
     } catch {

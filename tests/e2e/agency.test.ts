@@ -1,7 +1,18 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { createRoom, ensureClientBuilt, HAVE_CHROMIUM, launchBrowser, openRoom, screenshot, seeText, signedIn, textIs, type Tab } from './support.js';
+import {
+  createRoom,
+  ensureClientBuilt,
+  HAVE_CHROMIUM,
+  launchBrowser,
+  openRoom,
+  screenshot,
+  seeText,
+  signedIn,
+  textIs,
+  type Tab,
+} from './support.js';
 
 describe.skipIf(!HAVE_CHROMIUM)('an agency manager follows the team live and answers for a member', () => {
   let server: TestServer;
@@ -27,8 +38,16 @@ describe.skipIf(!HAVE_CHROMIUM)('an agency manager follows the team live and ans
   });
 
   it('carol sees offers to bob arrive live (pending offers first) and declines one on his behalf', async () => {
-    const website = await createRoom(server.url, 'alice', { title: 'Website redesign', freelancerId: 'bob', jobId: 'job-web' });
-    const app = await createRoom(server.url, 'alice', { title: 'Mobile app prototype', freelancerId: 'bob', jobId: 'job-app' });
+    const website = await createRoom(server.url, 'alice', {
+      title: 'Website redesign',
+      freelancerId: 'bob',
+      jobId: 'job-web',
+    });
+    const app = await createRoom(server.url, 'alice', {
+      title: 'Mobile app prototype',
+      freelancerId: 'bob',
+      jobId: 'job-app',
+    });
     const c = carol.page;
     const team = c.getByTestId('team');
     // both candidacies show up in carol's team list (live or by the dashboard's refresh)
@@ -41,7 +60,11 @@ describe.skipIf(!HAVE_CHROMIUM)('an agency manager follows the team live and ans
     await alice.page.getByTestId('ms-title').first().fill('Clickable prototype');
     await alice.page.getByTestId('ms-amount').first().fill('1200');
     await alice.page.getByTestId('terms-send').click();
-    await c.locator(`[data-testid="team"] [data-testid="candidacy"][data-room-id="${app}"] [data-testid="pending-offer"]`).waitFor();
+    await c
+      .locator(
+        `[data-testid="team"] [data-testid="candidacy"][data-room-id="${app}"] [data-testid="pending-offer"]`,
+      )
+      .waitFor();
     await c.locator('[data-testid="notification"][data-kind="offer"]').first().waitFor();
     await seeText(c.locator('[data-testid="notification"][data-kind="offer"]'), 'Mobile app prototype');
     await expect.poll(() => team.getByTestId('candidacy').first().getAttribute('data-room-id')).toBe(app);
@@ -56,17 +79,30 @@ describe.skipIf(!HAVE_CHROMIUM)('an agency manager follows the team live and ans
     await c.getByTestId('terms-decline').click();
 
     // alice sees who did it, on whose behalf, live; the room is back to the interview
-    await seeText(alice.page.getByTestId('timeline'), 'Carol Manager on behalf of Bob Freelancer declined version 1');
+    await seeText(
+      alice.page.getByTestId('timeline'),
+      'Carol Manager on behalf of Bob Freelancer declined version 1',
+    );
     await seeText(alice.page.getByTestId('timeline'), 'Bob is fully booked this month.');
     await textIs(alice.page.getByTestId('room-phase'), 'Interview');
     // bob sees it too when he opens the room
     await openRoom(bob.page, app);
-    await seeText(bob.page.getByTestId('timeline'), 'Carol Manager on behalf of Bob Freelancer declined version 1');
+    await seeText(
+      bob.page.getByTestId('timeline'),
+      'Carol Manager on behalf of Bob Freelancer declined version 1',
+    );
 
     // carol's team list no longer shows a pending offer for that room
     await c.getByRole('link', { name: '← Dashboard' }).click();
     await c.locator(`[data-testid="candidacy"][data-room-id="${app}"][data-phase="interview"]`).waitFor();
     expect(await c.locator('[data-testid="pending-offer"]').count()).toBe(0);
-    expect([...carol.dialogs, ...alice.dialogs, ...bob.dialogs, ...carol.errors, ...alice.errors, ...bob.errors]).toEqual([]);
+    expect([
+      ...carol.dialogs,
+      ...alice.dialogs,
+      ...bob.dialogs,
+      ...carol.errors,
+      ...alice.errors,
+      ...bob.errors,
+    ]).toEqual([]);
   }, 90_000);
 });

@@ -22,21 +22,39 @@ function created(): RoomEvent {
     type: 'room.created',
     at,
     actor: alice,
-    data: { roomId: 'r1', title: 'T', clientId: 'alice', freelancerId: 'bob', jobId: null, interviewerIds: [], agencyId: null },
+    data: {
+      roomId: 'r1',
+      title: 'T',
+      clientId: 'alice',
+      freelancerId: 'bob',
+      jobId: null,
+      interviewerIds: [],
+      agencyId: null,
+    },
     hash: 'h1',
     prevHash: null,
   };
 }
 
 function posted(seq: number, text: string): RoomEvent {
-  return { seq, type: 'message.posted', at, actor: alice, data: { text, fileIds: [], replyTo: null }, hash: `h${seq}`, prevHash: `h${seq - 1}` };
+  return {
+    seq,
+    type: 'message.posted',
+    at,
+    actor: alice,
+    data: { text, fileIds: [], replyTo: null },
+    hash: `h${seq}`,
+    prevHash: `h${seq - 1}`,
+  };
 }
 
 function stored(events: RoomEvent[]): StoredEvent[] {
   return events.map((e) => ({ ...e, audience: { kind: 'all' } }) as StoredEvent);
 }
 
-async function model(sync: (since: number) => RoomSyncAck | null): Promise<{ m: RoomModelClass; calls: number[]; key: string }> {
+async function model(
+  sync: (since: number) => RoomSyncAck | null,
+): Promise<{ m: RoomModelClass; calls: number[]; key: string }> {
   const { RoomModel } = await import('../../client/src/room-model.js');
   const calls: number[] = [];
   const key = `test.${Math.random()}`;
@@ -68,7 +86,11 @@ describe('the browser room model: exactly once, in order, gaps filled by seq', (
 
   it('holds an event past a gap, asks for the range since the last applied seq, then applies in order', async () => {
     // seq 5 is visible, seq 6 is someone else's (hidden), seq 7 arrives live first
-    const { m, calls } = await model((since) => ({ ok: true, events: [posted(4, 'three'), posted(5, 'four')].filter((e) => e.seq > since), seq: 6 }));
+    const { m, calls } = await model((since) => ({
+      ok: true,
+      events: [posted(4, 'three'), posted(5, 'four')].filter((e) => e.seq > since),
+      seq: 6,
+    }));
     m.ingest([posted(7, 'six')]);
     expect(m.applied).toBe(3);
     await settle();

@@ -1,7 +1,17 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { countIs, ensureClientBuilt, HAVE_CHROMIUM, launchBrowser, screenshot, seeText, signedIn, textIs, type Tab } from './support.js';
+import {
+  countIs,
+  ensureClientBuilt,
+  HAVE_CHROMIUM,
+  launchBrowser,
+  screenshot,
+  seeText,
+  signedIn,
+  textIs,
+  type Tab,
+} from './support.js';
 
 /** Waits until a milestone shows a status on a page. */
 async function milestoneStatus(page: Page, status: string): Promise<void> {
@@ -17,7 +27,10 @@ describe.skipIf(!HAVE_CHROMIUM)('a contract from interview to feedback, live on 
   beforeAll(async () => {
     [server] = await Promise.all([startTestServer(), ensureClientBuilt()]);
     browser = await launchBrowser();
-    [alice, bob] = await Promise.all([signedIn(browser, server.url, 'alice'), signedIn(browser, server.url, 'bob')]);
+    [alice, bob] = await Promise.all([
+      signedIn(browser, server.url, 'alice'),
+      signedIn(browser, server.url, 'bob'),
+    ]);
   });
 
   afterAll(async () => {
@@ -86,7 +99,13 @@ describe.skipIf(!HAVE_CHROMIUM)('a contract from interview to feedback, live on 
     // bob submits with a file (upload progress shown)
     const form = b.getByTestId('milestone-submit-form');
     await form.getByTestId('milestone-submit-note').fill('Two directions attached.');
-    await form.getByTestId('file-input').setInputFiles({ name: 'logo-drafts.txt', mimeType: 'text/plain', buffer: Buffer.from('drafts '.repeat(2000)) });
+    await form
+      .getByTestId('file-input')
+      .setInputFiles({
+        name: 'logo-drafts.txt',
+        mimeType: 'text/plain',
+        buffer: Buffer.from('drafts '.repeat(2000)),
+      });
     await form.getByTestId('uploaded').waitFor();
     await countIs(form.getByTestId('upload-progress'), 0);
     await form.getByTestId('milestone-submit').click();

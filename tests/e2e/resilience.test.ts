@@ -1,11 +1,23 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { countIs, createRoom, ensureClientBuilt, HAVE_CHROMIUM, launchBrowser, openRoom, seeText, signedIn, type Tab } from './support.js';
+import {
+  countIs,
+  createRoom,
+  ensureClientBuilt,
+  HAVE_CHROMIUM,
+  launchBrowser,
+  openRoom,
+  seeText,
+  signedIn,
+  type Tab,
+} from './support.js';
 
 /** How many timeline messages have exactly this text. */
 function messages(page: Page, text: string) {
-  return page.locator('[data-testid="message"] [data-testid="message-text"]').getByText(text, { exact: true });
+  return page
+    .locator('[data-testid="message"] [data-testid="message-text"]')
+    .getByText(text, { exact: true });
 }
 
 async function say(page: Page, text: string): Promise<void> {
@@ -13,124 +25,148 @@ async function say(page: Page, text: string): Promise<void> {
   await page.getByTestId('composer-input').press('Enter');
 }
 
-describe.skipIf(!HAVE_CHROMIUM)('the room in a real browser: offline queue, catch-up, chat details, hostile text', () => {
-  let server: TestServer;
-  let browser: Browser;
-  let alice: Tab;
-  let bob: Tab;
-  let roomId: string;
+describe.skipIf(!HAVE_CHROMIUM)(
+  'the room in a real browser: offline queue, catch-up, chat details, hostile text',
+  () => {
+    let server: TestServer;
+    let browser: Browser;
+    let alice: Tab;
+    let bob: Tab;
+    let roomId: string;
 
-  beforeAll(async () => {
-    [server] = await Promise.all([startTestServer(), ensureClientBuilt()]);
-    browser = await launchBrowser();
-    [alice, bob] = await Promise.all([signedIn(browser, server.url, 'alice'), signedIn(browser, server.url, 'bob')]);
-    roomId = await createRoom(server.url, 'alice', { title: 'Brand guidelines', freelancerId: 'bob' });
-    await Promise.all([openRoom(alice.page, roomId), openRoom(bob.page, roomId)]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
-  it('bob offline: his message is queued, survives a reload, and every message arrives exactly once on both sides', async () => {
-    const a = alice.page;
-    const b = bob.page;
-    await say(a, 'Welcome to the room');
-    await messages(b, 'Welcome to the room').waitFor();
-    // the offline shell is in place before the network goes
-    await b.evaluate(async () => {
-      await navigator.serviceWorker.ready;
+    beforeAll(async () => {
+      [server] = await Promise.all([startTestServer(), ensureClientBuilt()]);
+      browser = await launchBrowser();
+      [alice, bob] = await Promise.all([
+        signedIn(browser, server.url, 'alice'),
+        signedIn(browser, server.url, 'bob'),
+      ]);
+      roomId = await createRoom(server.url, 'alice', { title: 'Brand guidelines', freelancerId: 'bob' });
+      await Promise.all([openRoom(alice.page, roomId), openRoom(bob.page, roomId)]);
     });
 
-    await bob.context.setOffline(true);
-    await b.locator('[data-testid="connection"][data-state="offline"]').waitFor();
-    for (const n of [1, 2, 3]) await say(a, `While you were away ${n}`);
-    await say(b, 'Written on the train');
-    await seeText(b.getByTestId('queued'), 'Written on the train');
-    await seeText(b.getByTestId('connection'), '1 queued');
+    afterAll(async () => {
+      await browser?.close();
+      await server?.stop();
+    });
 
-    // a reload while offline keeps the queued message (and the room as this browser saved it)
-    await b.reload();
-    await b.getByTestId('room').waitFor();
-    try {
+    it('bob offline: his message is queued, survives a reload, and every message arrives exactly once on both sides', async () => {
+      const a = alice.page;
+      const b = bob.page;
+      await say(a, 'Welcome to the room');
+      await messages(b, 'Welcome to the room').waitFor();
+      // the offline shell is in place before the network goes
+      await b.evaluate(async () => {
+        await navigator.serviceWorker.ready;
+      });
+
+      await bob.context.setOffline(true);
+      await b.locator('[data-testid="connection"][data-state="offline"]').waitFor();
+      for (const n of [1, 2, 3]) await say(a, `While you were away ${n}`);
+      await say(b, 'Written on the train');
       await seeText(b.getByTestId('queued'), 'Written on the train');
-    } catch (err) {
-      console.log('DIAG', await b.evaluate(() => [document.body.innerText.slice(0, 1500), JSON.stringify(Object.keys(localStorage)), localStorage.getItem('workroom.outbox.bob')]));
-      throw err;
-    }
-    await messages(b, 'Welcome to the room').waitFor();
-    expect(await b.locator('[data-testid="connection"]').getAttribute('data-state')).toBe('offline');
-    expect(await messages(a, 'Written on the train').count()).toBe(0);
+      await seeText(b.getByTestId('connection'), '1 queued');
 
-    await bob.context.setOffline(false);
-    await b.locator('[data-testid="connection"][data-state="online"]').waitFor();
-    for (const page of [a, b]) {
-      await countIs(messages(page, 'Written on the train'), 1);
-      for (const n of [1, 2, 3]) await countIs(messages(page, `While you were away ${n}`), 1);
-      await countIs(messages(page, 'Welcome to the room'), 1);
-    }
-    await countIs(b.getByTestId('queued'), 0);
-    // and it stays that way (no late duplicate from a resend)
-    await new Promise((r) => setTimeout(r, 500));
-    expect(await messages(a, 'Written on the train').count()).toBe(1);
-    expect(await a.getByTestId('message').count()).toBe(5);
-    expect(await b.getByTestId('message').count()).toBe(5);
-  }, 60_000);
+      // a reload while offline keeps the queued message (and the room as this browser saved it)
+      await b.reload();
+      await b.getByTestId('room').waitFor();
+      try {
+        await seeText(b.getByTestId('queued'), 'Written on the train');
+      } catch (err) {
+        console.log(
+          'DIAG',
+          await b.evaluate(() => [
+            document.body.innerText.slice(0, 1500),
+            JSON.stringify(Object.keys(localStorage)),
+            localStorage.getItem('workroom.outbox.bob'),
+          ]),
+        );
+        throw err;
+      }
+      await messages(b, 'Welcome to the room').waitFor();
+      expect(await b.locator('[data-testid="connection"]').getAttribute('data-state')).toBe('offline');
+      expect(await messages(a, 'Written on the train').count()).toBe(0);
 
-  it('renders hostile text as text: no dialog, no element', async () => {
-    const a = alice.page;
-    const b = bob.page;
-    const hostile = '<img src=x onerror=alert(1)>';
-    await say(a, hostile);
-    await messages(b, hostile).waitFor();
-    await messages(a, hostile).waitFor();
-    expect(await b.locator('[data-testid="timeline"] img').count()).toBe(0);
-    expect(await a.locator('[data-testid="timeline"] img').count()).toBe(0);
-    await new Promise((r) => setTimeout(r, 300));
-    expect([...alice.dialogs, ...bob.dialogs]).toEqual([]);
-  });
+      await bob.context.setOffline(false);
+      await b.locator('[data-testid="connection"][data-state="online"]').waitFor();
+      for (const page of [a, b]) {
+        await countIs(messages(page, 'Written on the train'), 1);
+        for (const n of [1, 2, 3]) await countIs(messages(page, `While you were away ${n}`), 1);
+        await countIs(messages(page, 'Welcome to the room'), 1);
+      }
+      await countIs(b.getByTestId('queued'), 0);
+      // and it stays that way (no late duplicate from a resend)
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await messages(a, 'Written on the train').count()).toBe(1);
+      expect(await a.getByTestId('message').count()).toBe(5);
+      expect(await b.getByTestId('message').count()).toBe(5);
+    }, 60_000);
 
-  it('typing, read receipts, replies, edits with a marker, and deletes — live', async () => {
-    const a = alice.page;
-    const b = bob.page;
-    await b.getByTestId('composer-input').pressSequentially('Let me th');
-    await seeText(a.getByTestId('typing'), 'Bob Freelancer is typing');
-    await b.getByTestId('composer-input').fill('');
+    it('renders hostile text as text: no dialog, no element', async () => {
+      const a = alice.page;
+      const b = bob.page;
+      const hostile = '<img src=x onerror=alert(1)>';
+      await say(a, hostile);
+      await messages(b, hostile).waitFor();
+      await messages(a, hostile).waitFor();
+      expect(await b.locator('[data-testid="timeline"] img').count()).toBe(0);
+      expect(await a.locator('[data-testid="timeline"] img').count()).toBe(0);
+      await new Promise((r) => setTimeout(r, 300));
+      expect([...alice.dialogs, ...bob.dialogs]).toEqual([]);
+    });
 
-    await say(a, 'Can you share the colour palette?');
-    await seeText(a.getByTestId('timeline'), 'Seen by Bob Freelancer');
+    it('typing, read receipts, replies, edits with a marker, and deletes — live', async () => {
+      const a = alice.page;
+      const b = bob.page;
+      await b.getByTestId('composer-input').pressSequentially('Let me th');
+      await seeText(a.getByTestId('typing'), 'Bob Freelancer is typing');
+      await b.getByTestId('composer-input').fill('');
 
-    const question = b.locator('[data-testid="message"]').filter({ hasText: 'Can you share the colour palette?' });
-    await question.getByTestId('reply').click();
-    await say(b, 'Attached by Friday.');
-    const answer = a.locator('[data-testid="message"]').filter({ hasText: 'Attached by Friday.' });
-    await seeText(answer.getByTestId('reply-quote'), 'Can you share the colour palette?');
+      await say(a, 'Can you share the colour palette?');
+      await seeText(a.getByTestId('timeline'), 'Seen by Bob Freelancer');
 
-    // only the author may edit or delete
-    await countIs(answer.getByTestId('edit'), 0);
-    const seq = await b.locator('[data-testid="message"]').filter({ hasText: 'Attached by Friday.' }).getAttribute('data-seq');
-    const mine = b.locator(`[data-testid="message"][data-seq="${seq}"]`);
-    await mine.getByTestId('edit').click();
-    await mine.getByTestId('edit-input').fill('Attached by Thursday.');
-    await mine.getByTestId('edit-save').click();
-    const edited = a.locator('[data-testid="message"]').filter({ hasText: 'Attached by Thursday.' });
-    await edited.getByTestId('edited').waitFor();
-    await mine.getByTestId('delete').click();
-    await countIs(a.getByText('Attached by Thursday.'), 0);
-    await seeText(a.getByTestId('timeline'), 'This message was deleted.');
-    expect([...alice.errors, ...bob.errors]).toEqual([]);
-  });
+      const question = b
+        .locator('[data-testid="message"]')
+        .filter({ hasText: 'Can you share the colour palette?' });
+      await question.getByTestId('reply').click();
+      await say(b, 'Attached by Friday.');
+      const answer = a.locator('[data-testid="message"]').filter({ hasText: 'Attached by Friday.' });
+      await seeText(answer.getByTestId('reply-quote'), 'Can you share the colour palette?');
 
-  it('sends a message with an attachment after its upload completes', async () => {
-    const a = alice.page;
-    const b = bob.page;
-    const composer = a.getByTestId('composer');
-    await composer.getByTestId('file-input').setInputFiles({ name: 'palette.txt', mimeType: 'text/plain', buffer: Buffer.from('#112233\n#445566\n') });
-    await seeText(composer.getByTestId('uploaded'), 'palette.txt');
-    await say(a, 'Here is the palette.');
-    const message = b.locator('[data-testid="message"]').filter({ hasText: 'Here is the palette.' });
-    await seeText(message.getByTestId('file-link'), 'palette.txt');
-    await countIs(composer.getByTestId('uploaded'), 0);
-  });
-});
+      // only the author may edit or delete
+      await countIs(answer.getByTestId('edit'), 0);
+      const seq = await b
+        .locator('[data-testid="message"]')
+        .filter({ hasText: 'Attached by Friday.' })
+        .getAttribute('data-seq');
+      const mine = b.locator(`[data-testid="message"][data-seq="${seq}"]`);
+      await mine.getByTestId('edit').click();
+      await mine.getByTestId('edit-input').fill('Attached by Thursday.');
+      await mine.getByTestId('edit-save').click();
+      const edited = a.locator('[data-testid="message"]').filter({ hasText: 'Attached by Thursday.' });
+      await edited.getByTestId('edited').waitFor();
+      await mine.getByTestId('delete').click();
+      await countIs(a.getByText('Attached by Thursday.'), 0);
+      await seeText(a.getByTestId('timeline'), 'This message was deleted.');
+      expect([...alice.errors, ...bob.errors]).toEqual([]);
+    });
+
+    it('sends a message with an attachment after its upload completes', async () => {
+      const a = alice.page;
+      const b = bob.page;
+      const composer = a.getByTestId('composer');
+      await composer
+        .getByTestId('file-input')
+        .setInputFiles({
+          name: 'palette.txt',
+          mimeType: 'text/plain',
+          buffer: Buffer.from('#112233\n#445566\n'),
+        });
+      await seeText(composer.getByTestId('uploaded'), 'palette.txt');
+      await say(a, 'Here is the palette.');
+      const message = b.locator('[data-testid="message"]').filter({ hasText: 'Here is the palette.' });
+      await seeText(message.getByTestId('file-link'), 'palette.txt');
+      await countIs(composer.getByTestId('uploaded'), 0);
+    });
+  },
+);

@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -9,7 +17,9 @@ import { ROOT } from '../support/server.js';
 export const CHROMIUM = '/usr/bin/chromium';
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) {
-  console.warn(`\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!! ${CHROMIUM} is missing: the browser end-to-end tests are SKIPPED.\n!!! Install Debian's chromium (apt-get install chromium) to run them.\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n`);
+  console.warn(
+    `\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!! ${CHROMIUM} is missing: the browser end-to-end tests are SKIPPED.\n!!! Install Debian's chromium (apt-get install chromium) to run them.\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n`,
+  );
 }
 
 export const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -46,7 +56,12 @@ export async function ensureClientBuilt(): Promise<void> {
     const sources = Math.max(newest(join(ROOT, 'client')), newest(join(ROOT, 'shared')));
     const built = existsSync(stamp) ? Number(readFileSync(stamp, 'utf8')) : 0;
     if (built > sources) return;
-    await build({ configFile: join(ROOT, 'vite.config.ts'), mode: 'production', logLevel: 'warn', build: { sourcemap: false } });
+    await build({
+      configFile: join(ROOT, 'vite.config.ts'),
+      mode: 'production',
+      logLevel: 'warn',
+      build: { sourcemap: false },
+    });
     writeFileSync(stamp, String(Date.now()));
   } finally {
     rmdirSync(lock);
@@ -56,7 +71,14 @@ export async function ensureClientBuilt(): Promise<void> {
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -70,7 +92,11 @@ export interface Tab {
 }
 
 /** A room created over HTTP by a client (tests that are not about creating rooms start here). */
-export async function createRoom(baseUrl: string, clientId: string, body: { title: string; freelancerId: string; jobId?: string }): Promise<string> {
+export async function createRoom(
+  baseUrl: string,
+  clientId: string,
+  body: { title: string; freelancerId: string; jobId?: string },
+): Promise<string> {
   const token = await devToken(baseUrl, clientId);
   const reply = await request<{ room: { id: string } }>(baseUrl, 'POST', '/api/rooms', { token, body });
   if (reply.status !== 201) throw new Error(`room not created: ${JSON.stringify(reply.body)}`);
@@ -85,7 +111,12 @@ export async function openRoom(page: Page, roomId: string): Promise<void> {
 }
 
 /** A fresh browser context signed in as a seeded user through the dev picker. */
-export async function signedIn(browser: Browser, baseUrl: string, userId: string, viewport = { width: 1280, height: 800 }): Promise<Tab> {
+export async function signedIn(
+  browser: Browser,
+  baseUrl: string,
+  userId: string,
+  viewport = { width: 1280, height: 800 },
+): Promise<Tab> {
   const context = await browser.newContext({ baseURL: baseUrl, viewport });
   const page = await context.newPage();
   const tab: Tab = { context, page, dialogs: [], errors: [] };

@@ -5,12 +5,19 @@ const LABEL = { online: 'Online', connecting: 'Connecting…', offline: 'Offline
 
 /** The connection state, always visible; announces changes to screen readers. */
 export function connectionBadge(realtime: Realtime): HTMLElement {
-  const el = h('div', { class: 'conn', testid: 'connection', attrs: { role: 'status', 'aria-live': 'polite' } });
+  const el = h('div', {
+    class: 'conn',
+    testid: 'connection',
+    attrs: { role: 'status', 'aria-live': 'polite' },
+  });
   const render = () => {
     const queued = realtime.queued().length;
     el.dataset.state = realtime.status;
     el.textContent = LABEL[realtime.status] + (queued > 0 ? ` · ${queued} queued` : '');
-    el.title = realtime.status === 'online' ? 'Connected: changes are live' : 'Not connected: what you do is queued and sent when the connection is back';
+    el.title =
+      realtime.status === 'online'
+        ? 'Connected: changes are live'
+        : 'Not connected: what you do is queued and sent when the connection is back';
   };
   render();
   const off = realtime.on((s) => {
@@ -28,7 +35,11 @@ export function connectionBadge(realtime: Realtime): HTMLElement {
 }
 
 export function toastArea(): { element: HTMLElement; show(message: string): void } {
-  const element = h('div', { class: 'toasts', testid: 'toasts', attrs: { role: 'alert', 'aria-live': 'assertive' } });
+  const element = h('div', {
+    class: 'toasts',
+    testid: 'toasts',
+    attrs: { role: 'alert', 'aria-live': 'assertive' },
+  });
   return {
     element,
     show(message: string) {

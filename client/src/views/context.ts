@@ -1,4 +1,10 @@
-import { decide, resolveParty, type Command, type PartyActor, type RoomState } from '../../../shared/domain/index.js';
+import {
+  decide,
+  resolveParty,
+  type Command,
+  type PartyActor,
+  type RoomState,
+} from '../../../shared/domain/index.js';
 import type { App } from '../main.js';
 import type { RoomModel } from '../room-model.js';
 

@@ -28,8 +28,18 @@ export function renderDashboard(app: App, main: HTMLElement): Cleanup {
       h(
         'div',
         { class: 'col' },
-        h('section', { class: 'card', attrs: { 'aria-labelledby': 'rooms-h' } }, h('h2', { id: 'rooms-h' }, 'My rooms'), roomsEl),
-        h('section', { class: 'card', attrs: { 'aria-labelledby': 'cand-h' } }, h('h2', { id: 'cand-h' }, 'Candidacies'), candEl),
+        h(
+          'section',
+          { class: 'card', attrs: { 'aria-labelledby': 'rooms-h' } },
+          h('h2', { id: 'rooms-h' }, 'My rooms'),
+          roomsEl,
+        ),
+        h(
+          'section',
+          { class: 'card', attrs: { 'aria-labelledby': 'cand-h' } },
+          h('h2', { id: 'cand-h' }, 'Candidacies'),
+          candEl,
+        ),
       ),
       h(
         'div',
@@ -61,8 +71,16 @@ export function renderDashboard(app: App, main: HTMLElement): Cleanup {
     }
     refreshing = (async () => {
       try {
-        const [rooms, candidacies, notifications] = await Promise.all([api.rooms(), api.candidacies(), api.notifications()]);
-        data = { rooms: rooms.rooms, candidacies: candidacies.candidacies, notifications: notifications.notifications };
+        const [rooms, candidacies, notifications] = await Promise.all([
+          api.rooms(),
+          api.candidacies(),
+          api.notifications(),
+        ]);
+        data = {
+          rooms: rooms.rooms,
+          candidacies: candidacies.candidacies,
+          notifications: notifications.notifications,
+        };
         localStorage.setItem(CACHE(me.id), JSON.stringify(data));
         render();
       } catch {
@@ -148,9 +166,17 @@ function roomList(rooms: RoomListItem[]): HTMLElement {
             { class: 'row-meta' },
             phaseBadge(r.phase),
             h('span', { class: 'muted' }, `as ${ROLE_LABEL[r.myRole]}`),
-            h('time', { class: 'muted', dateTime: r.lastActivityAt, title: when(r.lastActivityAt) }, ago(r.lastActivityAt)),
+            h(
+              'time',
+              { class: 'muted', dateTime: r.lastActivityAt, title: when(r.lastActivityAt) },
+              ago(r.lastActivityAt),
+            ),
             r.unread > 0
-              ? h('span', { class: 'badge unread', testid: 'unread', attrs: { 'aria-label': `${r.unread} unread` } }, String(r.unread))
+              ? h(
+                  'span',
+                  { class: 'badge unread', testid: 'unread', attrs: { 'aria-label': `${r.unread} unread` } },
+                  String(r.unread),
+                )
               : null,
           ),
         ),
@@ -186,7 +212,11 @@ function candidacyLists(all: Candidacy[], _me: string): HTMLElement {
   // The server orders the team with pending offers first; keep that, and make sure of it.
   const team = all
     .filter((c) => c.myRole === 'agency_manager')
-    .sort((a, b) => Number(b.phase === 'offer') - Number(a.phase === 'offer') || b.lastActivityAt.localeCompare(a.lastActivityAt));
+    .sort(
+      (a, b) =>
+        Number(b.phase === 'offer') - Number(a.phase === 'offer') ||
+        b.lastActivityAt.localeCompare(a.lastActivityAt),
+    );
   const byJob = new Map<string, Candidacy[]>();
   for (const c of asClient) {
     const key = c.jobId ?? '';
@@ -204,11 +234,23 @@ function candidacyLists(all: Candidacy[], _me: string): HTMLElement {
     );
   }
   if (mine.length > 0) {
-    sections.push(h('div', { testid: 'my-candidacies' }, h('h3', null, 'My candidacies'), h('ul', { class: 'list' }, mine.map(candidacyItem))));
+    sections.push(
+      h(
+        'div',
+        { testid: 'my-candidacies' },
+        h('h3', null, 'My candidacies'),
+        h('ul', { class: 'list' }, mine.map(candidacyItem)),
+      ),
+    );
   }
   for (const [job, list] of byJob) {
     sections.push(
-      h('div', { testid: 'candidates' }, h('h3', null, job ? `Candidates for job ${job}` : 'Candidates'), h('ul', { class: 'list' }, list.map(candidacyItem))),
+      h(
+        'div',
+        { testid: 'candidates' },
+        h('h3', null, job ? `Candidates for job ${job}` : 'Candidates'),
+        h('ul', { class: 'list' }, list.map(candidacyItem)),
+      ),
     );
   }
   return sections.length > 0 ? h('div', null, sections) : h('p', { class: 'muted' }, 'No candidacies yet.');
@@ -219,19 +261,35 @@ function notificationList(list: Notification[]): HTMLElement {
   return h(
     'ul',
     { class: 'list notes' },
-    list.slice(0, 30).map((n) =>
-      h(
-        'li',
-        { testid: 'notification', class: n.read === false || n.read === undefined ? 'new' : '', attrs: { 'data-kind': n.kind } },
-        h('a', { href: `#/room/${encodeURIComponent(n.roomId)}`, class: 'row-link' }, h('span', null, n.text), h('time', { class: 'muted', dateTime: n.at }, ago(n.at))),
+    list
+      .slice(0, 30)
+      .map((n) =>
+        h(
+          'li',
+          {
+            testid: 'notification',
+            class: n.read === false || n.read === undefined ? 'new' : '',
+            attrs: { 'data-kind': n.kind },
+          },
+          h(
+            'a',
+            { href: `#/room/${encodeURIComponent(n.roomId)}`, class: 'row-link' },
+            h('span', null, n.text),
+            h('time', { class: 'muted', dateTime: n.at }, ago(n.at)),
+          ),
+        ),
       ),
-    ),
   );
 }
 
 function newRoomForm(app: App): HTMLElement {
   const title = h('input', { type: 'text', required: true, maxLength: 200, name: 'title' });
-  const freelancer = h('input', { type: 'text', required: true, name: 'freelancer', attrs: { list: 'known-freelancers', autocomplete: 'off' } });
+  const freelancer = h('input', {
+    type: 'text',
+    required: true,
+    name: 'freelancer',
+    attrs: { list: 'known-freelancers', autocomplete: 'off' },
+  });
   const job = h('input', { type: 'text', name: 'job' });
   const interviewers = h('input', { type: 'text', name: 'interviewers' });
   const error = h('p', { class: 'form-error', attrs: { role: 'alert' } });
@@ -272,7 +330,12 @@ function newRoomForm(app: App): HTMLElement {
     h('p', { class: 'muted' }, 'Open a room with a freelancer; you are its client.'),
     field('Title', title),
     field('Freelancer (user id)', freelancer),
-    h('datalist', { id: 'known-freelancers' }, h('option', { value: 'bob' }, 'Bob Freelancer'), h('option', { value: 'erin' }, 'Erin Freelancer')),
+    h(
+      'datalist',
+      { id: 'known-freelancers' },
+      h('option', { value: 'bob' }, 'Bob Freelancer'),
+      h('option', { value: 'erin' }, 'Erin Freelancer'),
+    ),
     field('Job id (optional)', job),
     field('Interviewers (user ids, comma-separated, optional)', interviewers),
     error,

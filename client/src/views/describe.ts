@@ -52,26 +52,42 @@ export function describeEvent(state: RoomState, e: RoomEvent, me: string): { tex
         : e.data.supersedes != null
           ? `countered version ${e.data.supersedes} with version ${e.data.version}`
           : `proposed amended terms (version ${e.data.version})`;
-      return { text: `${who} ${what}`, detail: termsSummary(e.data.terms) + (e.data.terms.note ? ` — “${e.data.terms.note}”` : '') };
+      return {
+        text: `${who} ${what}`,
+        detail: termsSummary(e.data.terms) + (e.data.terms.note ? ` — “${e.data.terms.note}”` : ''),
+      };
     }
     case 'terms.accepted':
       return { text: `${who} accepted version ${e.data.version}` };
     case 'contract.started':
       return { text: `The contract started on the terms of version ${e.data.version}` };
     case 'terms.declined':
-      return { text: `${who} declined version ${e.data.version}`, ...(e.data.reason ? { detail: `Reason: ${e.data.reason}` } : {}) };
+      return {
+        text: `${who} declined version ${e.data.version}`,
+        ...(e.data.reason ? { detail: `Reason: ${e.data.reason}` } : {}),
+      };
     case 'terms.withdrawn':
       return { text: `${who} withdrew version ${e.data.version}` };
     case 'milestone.funded':
-      return { text: `${who} funded “${milestoneTitle(state, e.data.milestoneId)}” (${money(e.data.amount, e.data.currency)} in escrow)` };
+      return {
+        text: `${who} funded “${milestoneTitle(state, e.data.milestoneId)}” (${money(e.data.amount, e.data.currency)} in escrow)`,
+      };
     case 'milestone.submitted':
-      return { text: `${who} submitted “${milestoneTitle(state, e.data.milestoneId)}” for review`, detail: e.data.note };
+      return {
+        text: `${who} submitted “${milestoneTitle(state, e.data.milestoneId)}” for review`,
+        detail: e.data.note,
+      };
     case 'milestone.changesRequested':
-      return { text: `${who} requested changes to “${milestoneTitle(state, e.data.milestoneId)}”`, detail: e.data.note };
+      return {
+        text: `${who} requested changes to “${milestoneTitle(state, e.data.milestoneId)}”`,
+        detail: e.data.note,
+      };
     case 'milestone.released': {
       const amount = money(e.data.amount, state.currency ?? 'USD');
       return e.data.auto
-        ? { text: `“${milestoneTitle(state, e.data.milestoneId)}” was released automatically (${amount}): the review window closed` }
+        ? {
+            text: `“${milestoneTitle(state, e.data.milestoneId)}” was released automatically (${amount}): the review window closed`,
+          }
         : { text: `${who} released “${milestoneTitle(state, e.data.milestoneId)}” (${amount})` };
     }
     case 'statusReport.submitted':
@@ -82,16 +98,25 @@ export function describeEvent(state: RoomState, e: RoomEvent, me: string): { tex
     case 'contract.ended':
       return e.data.by === 'system'
         ? { text: 'The contract was closed for inactivity' }
-        : { text: `${who} ended the contract`, ...(e.data.reason ? { detail: `Reason: ${e.data.reason}` } : {}) };
+        : {
+            text: `${who} ended the contract`,
+            ...(e.data.reason ? { detail: `Reason: ${e.data.reason}` } : {}),
+          };
     case 'feedback.submitted':
       return {
         text: e.actor.id === me ? 'You submitted your feedback' : `${who} submitted feedback`,
         detail: 'Hidden from the other side until both have submitted or the window closes.',
       };
     case 'feedback.revealed':
-      return { text: e.data.auto ? 'The feedback window closed: feedback is revealed' : 'Both sides have submitted: feedback is revealed' };
+      return {
+        text: e.data.auto
+          ? 'The feedback window closed: feedback is revealed'
+          : 'Both sides have submitted: feedback is revealed',
+      };
     case 'reminder.inactivity':
-      return { text: `Reminder: no activity since ${when(e.data.lastActivityAt)}; the contract closes on ${when(e.data.closesAt)} if nothing happens` };
+      return {
+        text: `Reminder: no activity since ${when(e.data.lastActivityAt)}; the contract closes on ${when(e.data.closesAt)} if nothing happens`,
+      };
     case 'reminder.statusReport':
       return { text: `Reminder: a status report is due (since ${when(e.data.dueAt)})` };
   }

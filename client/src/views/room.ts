@@ -33,14 +33,38 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
   const presence = h('p', { class: 'presence', testid: 'presence', attrs: { 'aria-live': 'polite' } });
   const notice = h('p', { class: 'notice', testid: 'room-notice', hidden: true });
   const list = h('ol', { class: 'timeline', testid: 'timeline', attrs: { 'aria-label': 'Room timeline' } });
-  const scroller = h('div', { class: 'timeline-scroll', tabIndex: 0, attrs: { role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages and contract events' } }, list);
+  const scroller = h(
+    'div',
+    {
+      class: 'timeline-scroll',
+      tabIndex: 0,
+      attrs: { role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages and contract events' },
+    },
+    list,
+  );
   const typing = h('p', { class: 'typing', testid: 'typing', attrs: { 'aria-live': 'polite' } });
   const composer = makeComposer(ctx, view);
   const terms = h('section', { class: 'card', testid: 'terms-panel', attrs: { 'aria-label': 'Terms' } });
-  const milestones = h('section', { class: 'card', testid: 'milestones-panel', attrs: { 'aria-label': 'Milestones' } });
-  const reports = h('section', { class: 'card', testid: 'reports-panel', attrs: { 'aria-label': 'Status reports' } });
-  const contract = h('section', { class: 'card', testid: 'contract-panel', attrs: { 'aria-label': 'Contract' } });
-  const feedback = h('section', { class: 'card', testid: 'feedback-panel', attrs: { 'aria-label': 'Feedback' } });
+  const milestones = h('section', {
+    class: 'card',
+    testid: 'milestones-panel',
+    attrs: { 'aria-label': 'Milestones' },
+  });
+  const reports = h('section', {
+    class: 'card',
+    testid: 'reports-panel',
+    attrs: { 'aria-label': 'Status reports' },
+  });
+  const contract = h('section', {
+    class: 'card',
+    testid: 'contract-panel',
+    attrs: { 'aria-label': 'Contract' },
+  });
+  const feedback = h('section', {
+    class: 'card',
+    testid: 'feedback-panel',
+    attrs: { 'aria-label': 'Feedback' },
+  });
 
   main.replaceChildren(
     h(
@@ -56,7 +80,15 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
         notice,
       ),
       h('div', { class: 'room-chat' }, scroller, typing, composer.element),
-      h('aside', { class: 'room-side', attrs: { 'aria-label': 'Contract' } }, terms, milestones, reports, contract, feedback),
+      h(
+        'aside',
+        { class: 'room-side', attrs: { 'aria-label': 'Contract' } },
+        terms,
+        milestones,
+        reports,
+        contract,
+        feedback,
+      ),
     ),
   );
 
@@ -80,17 +112,37 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
     phase.textContent = PHASE_LABEL[state.phase];
     phase.className = `badge phase-${state.phase}`;
     const me = actorIn(ctx, state);
-    who.textContent = `${nameOf(state.clientId)} (client) with ${nameOf(state.freelancerId)} (freelancer)` + (me ? ` · you are the ${ROLE_LABEL[me.role]}` : '');
+    who.textContent =
+      `${nameOf(state.clientId)} (client) with ${nameOf(state.freelancerId)} (freelancer)` +
+      (me ? ` · you are the ${ROLE_LABEL[me.role]}` : '');
     const online = model.joined ? model.online : [];
     presence.textContent = online.length > 0 ? `Online: ${online.map(nameOf).join(', ')}` : '';
     const typers = model.typingNow();
-    typing.textContent = typers.length > 0 ? `${typers.map(nameOf).join(', ')} ${typers.length > 1 ? 'are' : 'is'} typing…` : '';
+    typing.textContent =
+      typers.length > 0 ? `${typers.map(nameOf).join(', ')} ${typers.length > 1 ? 'are' : 'is'} typing…` : '';
     renderTimeline(state);
     composer.update(state);
     const sideSig = (...parts: unknown[]) => JSON.stringify([state.phase, me, ...parts]);
-    keyed(terms, sideSig(state.proposals, state.openProposalVersion, state.termsInForce, state.milestones.map((m) => m.status)), () => termsPanel(ctx));
+    keyed(
+      terms,
+      sideSig(
+        state.proposals,
+        state.openProposalVersion,
+        state.termsInForce,
+        state.milestones.map((m) => m.status),
+      ),
+      () => termsPanel(ctx),
+    );
     keyed(milestones, sideSig(state.milestones), () => milestonesPanel(ctx));
-    keyed(reports, sideSig(state.statusReports, state.milestones.map((m) => m.id), lastReminder(model.events)), () => reportsPanel(ctx, lastReminder(model.events)));
+    keyed(
+      reports,
+      sideSig(
+        state.statusReports,
+        state.milestones.map((m) => m.id),
+        lastReminder(model.events),
+      ),
+      () => reportsPanel(ctx, lastReminder(model.events)),
+    );
     keyed(contract, sideSig(state.endedAt, state.endReason), () => contractPanel(ctx));
     keyed(feedback, sideSig(state.feedback, state.revealed, state.endedAt), () => feedbackPanel(ctx));
   }
@@ -104,7 +156,13 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
       if (e.type === 'message.edited' || e.type === 'message.deleted') continue;
       const key = `e${e.seq}`;
       const sig = e.type === 'message.posted' ? messageSig(state, e, lastReadBy.get(e.seq)) : 'x';
-      wanted.push(item(key, sig, () => (e.type === 'message.posted' ? messageItem(state, e, lastReadBy.get(e.seq) ?? []) : eventItem(state, e))));
+      wanted.push(
+        item(key, sig, () =>
+          e.type === 'message.posted'
+            ? messageItem(state, e, lastReadBy.get(e.seq) ?? [])
+            : eventItem(state, e),
+        ),
+      );
       seen.add(key);
     }
     for (const q of app.realtime.queued(roomId)) {
@@ -141,12 +199,28 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
     return out;
   }
 
-  function messageSig(state: RoomState, e: Extract<RoomEvent, { type: 'message.posted' }>, readers: string[] | undefined): string {
+  function messageSig(
+    state: RoomState,
+    e: Extract<RoomEvent, { type: 'message.posted' }>,
+    readers: string[] | undefined,
+  ): string {
     const meta = state.messages[String(e.seq)];
-    return JSON.stringify([model.texts.get(e.seq), meta?.edited, meta?.deleted, view.editing === e.seq, readers, state.phase, Object.keys(state.files).length]);
+    return JSON.stringify([
+      model.texts.get(e.seq),
+      meta?.edited,
+      meta?.deleted,
+      view.editing === e.seq,
+      readers,
+      state.phase,
+      Object.keys(state.files).length,
+    ]);
   }
 
-  function messageItem(state: RoomState, e: Extract<RoomEvent, { type: 'message.posted' }>, readers: string[]): HTMLElement {
+  function messageItem(
+    state: RoomState,
+    e: Extract<RoomEvent, { type: 'message.posted' }>,
+    readers: string[],
+  ): HTMLElement {
     const meta = state.messages[String(e.seq)];
     const mine = e.actor.id === app.session.user.id;
     const deleted = meta?.deleted ?? false;
@@ -162,23 +236,57 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
       h('strong', null, actorLabel(e.actor)),
       e.actor.side !== 'system' ? h('span', { class: 'muted' }, ROLE_LABEL[e.actor.role]) : null,
       h('time', { class: 'muted', dateTime: e.at }, when(e.at)),
-      meta?.edited && !deleted ? h('span', { class: 'edited', testid: 'edited', title: meta.editedAt ? `Edited ${when(meta.editedAt)}` : 'Edited' }, '(edited)') : null,
+      meta?.edited && !deleted
+        ? h(
+            'span',
+            {
+              class: 'edited',
+              testid: 'edited',
+              title: meta.editedAt ? `Edited ${when(meta.editedAt)}` : 'Edited',
+            },
+            '(edited)',
+          )
+        : null,
     );
     const reply = e.data.replyTo != null ? replyQuote(state, e.data.replyTo) : null;
     let body: Child;
-    if (deleted) body = h('p', { class: 'msg-text muted', testid: 'message-text' }, 'This message was deleted.');
+    if (deleted)
+      body = h('p', { class: 'msg-text muted', testid: 'message-text' }, 'This message was deleted.');
     else if (view.editing === e.seq) body = editForm(e.seq, text);
     else body = h('p', { class: 'msg-text', testid: 'message-text' }, text);
     const files = deleted ? null : fileLinks(state, e.data.fileIds);
     const actions: HTMLElement[] = [];
     if (!deleted && state.phase !== 'ended' && view.editing !== e.seq) {
       actions.push(
-        h('button', { type: 'button', class: 'link', testid: 'reply', on: { click: () => composer.replyTo(e.seq) }, attrs: { 'aria-label': `Reply to ${nameOf(e.actor.id)}` } }, 'Reply'),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            testid: 'reply',
+            on: { click: () => composer.replyTo(e.seq) },
+            attrs: { 'aria-label': `Reply to ${nameOf(e.actor.id)}` },
+          },
+          'Reply',
+        ),
       );
       if (mine && can(ctx, { type: 'message.edit', seq: e.seq, text: 'x' })) {
         actions.push(
-          h('button', { type: 'button', class: 'link', testid: 'edit', on: { click: () => startEdit(e.seq) } }, 'Edit'),
-          h('button', { type: 'button', class: 'link', testid: 'delete', on: { click: () => ctx.send({ type: 'message.delete', seq: e.seq }) } }, 'Delete'),
+          h(
+            'button',
+            { type: 'button', class: 'link', testid: 'edit', on: { click: () => startEdit(e.seq) } },
+            'Edit',
+          ),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'link',
+              testid: 'delete',
+              on: { click: () => ctx.send({ type: 'message.delete', seq: e.seq }) },
+            },
+            'Delete',
+          ),
         );
       }
     }
@@ -188,7 +296,9 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
       body,
       ...(files ? [files] : []),
       h('div', { class: 'msg-actions' }, actions),
-      ...(readers.length > 0 ? [h('p', { class: 'receipt muted', testid: 'receipt' }, `Seen by ${readers.map(nameOf).join(', ')}`)] : []),
+      ...(readers.length > 0
+        ? [h('p', { class: 'receipt muted', testid: 'receipt' }, `Seen by ${readers.map(nameOf).join(', ')}`)]
+        : []),
     );
     return li;
   }
@@ -196,7 +306,11 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
   function replyQuote(state: RoomState, seq: number): HTMLElement {
     const meta = state.messages[String(seq)];
     const text = meta?.deleted ? 'a deleted message' : (model.texts.get(seq) ?? '…');
-    return h('blockquote', { class: 'reply-quote', testid: 'reply-quote' }, `↪ ${meta ? nameOf(meta.authorId) : ''}: ${text.slice(0, 140)}`);
+    return h(
+      'blockquote',
+      { class: 'reply-quote', testid: 'reply-quote' },
+      `↪ ${meta ? nameOf(meta.authorId) : ''}: ${text.slice(0, 140)}`,
+    );
   }
 
   function startEdit(seq: number): void {
@@ -206,7 +320,12 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
   }
 
   function editForm(seq: number, text: string): HTMLElement {
-    const input = h('textarea', { value: text, rows: 2, testid: 'edit-input', attrs: { 'aria-label': 'Edit message' } });
+    const input = h('textarea', {
+      value: text,
+      rows: 2,
+      testid: 'edit-input',
+      attrs: { 'aria-label': 'Edit message' },
+    });
     const stop = () => {
       view.editing = null;
       render();
@@ -228,7 +347,12 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
         },
       },
       input,
-      h('div', { class: 'row' }, h('button', { type: 'submit', testid: 'edit-save' }, 'Save'), h('button', { type: 'button', class: 'secondary', on: { click: stop } }, 'Cancel')),
+      h(
+        'div',
+        { class: 'row' },
+        h('button', { type: 'submit', testid: 'edit-save' }, 'Save'),
+        h('button', { type: 'button', class: 'secondary', on: { click: stop } }, 'Cancel'),
+      ),
     );
   }
 
@@ -236,8 +360,18 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
     const d = describeEvent(state, e, app.session.user.id);
     return h(
       'li',
-      { class: `evt evt-${e.type.replace('.', '-')}`, testid: 'event', attrs: { 'data-seq': e.seq, 'data-type': e.type } },
-      h('p', null, h('span', { class: 'evt-text' }, d.text), ' ', h('time', { class: 'muted', dateTime: e.at }, when(e.at))),
+      {
+        class: `evt evt-${e.type.replace('.', '-')}`,
+        testid: 'event',
+        attrs: { 'data-seq': e.seq, 'data-type': e.type },
+      },
+      h(
+        'p',
+        null,
+        h('span', { class: 'evt-text' }, d.text),
+        ' ',
+        h('time', { class: 'muted', dateTime: e.at }, when(e.at)),
+      ),
       d.detail ? h('p', { class: 'evt-detail' }, d.detail) : null,
       e.type === 'file.shared' ? fileLinks(state, [e.data.fileId]) : null,
       e.type === 'milestone.submitted' && e.data.files.length > 0 ? frozenLinks(e.data.files) : null,
@@ -245,11 +379,17 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
   }
 
   function queuedItem(q: Queued): HTMLElement {
-    const text = q.command.type === 'message.post' ? q.command.text : `${q.command.type} (waiting to be sent)`;
+    const text =
+      q.command.type === 'message.post' ? q.command.text : `${q.command.type} (waiting to be sent)`;
     return h(
       'li',
       { class: 'msg mine queued', testid: 'queued', attrs: { 'data-client-id': q.clientId } },
-      h('div', { class: 'msg-head' }, h('strong', null, nameOf(app.session.user.id)), h('span', { class: 'badge' }, app.realtime.status === 'online' ? 'Sending…' : 'Queued')),
+      h(
+        'div',
+        { class: 'msg-head' },
+        h('strong', null, nameOf(app.session.user.id)),
+        h('span', { class: 'badge' }, app.realtime.status === 'online' ? 'Sending…' : 'Queued'),
+      ),
       h('p', { class: 'msg-text', testid: 'queued-text' }, text),
     );
   }
@@ -296,7 +436,11 @@ export function fileLinks(state: RoomState, fileIds: readonly string[]): HTMLEle
 }
 
 function frozenLinks(files: ReadonlyArray<{ id: string; name: string }>): HTMLElement {
-  return h('ul', { class: 'files' }, files.map((f) => h('li', null, downloadButton(f.id, f.name, ''))));
+  return h(
+    'ul',
+    { class: 'files' },
+    files.map((f) => h('li', null, downloadButton(f.id, f.name, ''))),
+  );
 }
 
 export function downloadButton(id: string, name: string, suffix: string): HTMLElement {
@@ -321,16 +465,29 @@ function alertLater(err: unknown): void {
 }
 
 /** Uploads chosen files with a progress bar each; resolves to the ids of those that arrived. */
-export function fileAttacher(ctx: RoomContext, label: string): { element: HTMLElement; fileIds(): string[]; busy(): boolean; clear(): void } {
+export function fileAttacher(
+  ctx: RoomContext,
+  label: string,
+): { element: HTMLElement; fileIds(): string[]; busy(): boolean; clear(): void } {
   const uploaded: UploadResult['file'][] = [];
   let pending = 0;
-  const input = h('input', { type: 'file', multiple: true, class: 'visually-hidden-file', testid: 'file-input' });
+  const input = h('input', {
+    type: 'file',
+    multiple: true,
+    class: 'visually-hidden-file',
+    testid: 'file-input',
+  });
   const id = `file-${Math.random().toString(36).slice(2, 8)}`;
   input.id = id;
   const progress = h('div', { class: 'uploads', testid: 'uploads', attrs: { 'aria-live': 'polite' } });
   input.addEventListener('change', () => {
     for (const file of [...(input.files ?? [])]) {
-      const bar = h('progress', { max: 1, value: 0, testid: 'upload-progress', attrs: { 'aria-label': `Uploading ${file.name}` } });
+      const bar = h('progress', {
+        max: 1,
+        value: 0,
+        testid: 'upload-progress',
+        attrs: { 'aria-label': `Uploading ${file.name}` },
+      });
       const row = h('div', { class: 'upload' }, h('span', null, file.name), bar);
       progress.append(row);
       pending += 1;
@@ -340,10 +497,19 @@ export function fileAttacher(ctx: RoomContext, label: string): { element: HTMLEl
         .then((res) => {
           uploaded.push(res.file);
           ctx.model.ingest([res.event]);
-          row.replaceChildren(h('span', { testid: 'uploaded' }, `✓ ${res.file.name} (${bytes(res.file.size)})`), removeButton(res.file.id, row));
+          row.replaceChildren(
+            h('span', { testid: 'uploaded' }, `✓ ${res.file.name} (${bytes(res.file.size)})`),
+            removeButton(res.file.id, row),
+          );
         })
         .catch((err: unknown) => {
-          row.replaceChildren(h('span', { class: 'form-error' }, `${file.name}: ${err instanceof Error ? err.message : 'upload failed'}`));
+          row.replaceChildren(
+            h(
+              'span',
+              { class: 'form-error' },
+              `${file.name}: ${err instanceof Error ? err.message : 'upload failed'}`,
+            ),
+          );
         })
         .finally(() => {
           pending -= 1;
@@ -368,7 +534,30 @@ export function fileAttacher(ctx: RoomContext, label: string): { element: HTMLEl
       },
       '✕',
     );
-  const element = h('div', { class: 'attacher' }, h('label', { htmlFor: id, class: 'button secondary', tabIndex: 0, on: { keydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); input.click(); } } } }, label), input, progress);
+  const element = h(
+    'div',
+    { class: 'attacher' },
+    h(
+      'label',
+      {
+        htmlFor: id,
+        class: 'button secondary',
+        tabIndex: 0,
+        attrs: { role: 'button' },
+        on: {
+          keydown: (e) => {
+            if (e.key === 'Enter' || e.key === ' ') {
+              e.preventDefault();
+              input.click();
+            }
+          },
+        },
+      },
+      label,
+    ),
+    input,
+    progress,
+  );
   return {
     element,
     fileIds: () => uploaded.map((f) => f.id),
@@ -381,7 +570,13 @@ export function fileAttacher(ctx: RoomContext, label: string): { element: HTMLEl
 }
 
 function makeComposer(ctx: RoomContext, view: ViewState) {
-  const textarea = h('textarea', { rows: 2, testid: 'composer-input', id: 'composer-text', maxLength: 10_000, attrs: { placeholder: 'Write a message…' } });
+  const textarea = h('textarea', {
+    rows: 2,
+    testid: 'composer-input',
+    id: 'composer-text',
+    maxLength: 10_000,
+    attrs: { placeholder: 'Write a message…' },
+  });
   const attacher = fileAttacher(ctx, 'Attach files');
   const replyBox = h('div', { class: 'replying', testid: 'replying', hidden: true });
   const error = h('p', { class: 'form-error', attrs: { role: 'alert' } });
@@ -413,7 +608,12 @@ function makeComposer(ctx: RoomContext, view: ViewState) {
       return;
     }
     const fileIds = attacher.fileIds();
-    ctx.send({ type: 'message.post', text, ...(fileIds.length ? { fileIds } : {}), ...(view.replyTo != null ? { replyTo: view.replyTo } : {}) });
+    ctx.send({
+      type: 'message.post',
+      text,
+      ...(fileIds.length ? { fileIds } : {}),
+      ...(view.replyTo != null ? { replyTo: view.replyTo } : {}),
+    });
     textarea.value = '';
     attacher.clear();
     setReply(null);
@@ -436,8 +636,21 @@ function makeComposer(ctx: RoomContext, view: ViewState) {
     const meta = ctx.model.state?.messages[String(seq)];
     replyBox.hidden = false;
     replyBox.replaceChildren(
-      h('span', null, `Replying to ${meta ? nameOf(meta.authorId) : ''}: ${(ctx.model.texts.get(seq) ?? '').slice(0, 80)}`),
-      h('button', { type: 'button', class: 'link', on: { click: () => setReply(null) }, attrs: { 'aria-label': 'Cancel reply' } }, 'Cancel'),
+      h(
+        'span',
+        null,
+        `Replying to ${meta ? nameOf(meta.authorId) : ''}: ${(ctx.model.texts.get(seq) ?? '').slice(0, 80)}`,
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          on: { click: () => setReply(null) },
+          attrs: { 'aria-label': 'Cancel reply' },
+        },
+        'Cancel',
+      ),
     );
   };
   const form = h(
@@ -457,7 +670,11 @@ function makeComposer(ctx: RoomContext, view: ViewState) {
     textarea,
     h('div', { class: 'composer-row' }, attacher.element, send),
     error,
-    h('p', { class: 'hint' }, 'Enter sends, Shift+Enter adds a line. Offline, messages are queued and sent when you are back.'),
+    h(
+      'p',
+      { class: 'hint' },
+      'Enter sends, Shift+Enter adds a line. Offline, messages are queued and sent when you are back.',
+    ),
   );
   return {
     element: form,

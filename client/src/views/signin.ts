@@ -37,7 +37,12 @@ export function renderSignIn(onSignedIn: (session: Session) => void, message?: s
           null,
           h(
             'button',
-            { type: 'button', class: 'user-pick', testid: `sign-in-${u.id}`, on: { click: () => void pick(u.id) } },
+            {
+              type: 'button',
+              class: 'user-pick',
+              testid: `sign-in-${u.id}`,
+              on: { click: () => void pick(u.id) },
+            },
             h('strong', null, u.name),
             h('span', { class: 'muted' }, u.who),
           ),
@@ -55,7 +60,12 @@ export function renderSignIn(onSignedIn: (session: Session) => void, message?: s
       if (!(err instanceof ApiFailure)) console.warn(err);
     });
 
-  const tokenInput = h('textarea', { rows: 3, required: true, spellcheck: false, attrs: { autocomplete: 'off' } });
+  const tokenInput = h('textarea', {
+    rows: 3,
+    required: true,
+    spellcheck: false,
+    attrs: { autocomplete: 'off' },
+  });
   const form = h(
     'form',
     {
