@@ -219,8 +219,8 @@ async function loadSnapshot(path: string, expectedLog: number): Promise<Collecti
           if (!current) throw new Error(`documents before any collection at offset ${offset}`);
           const count = payload.readUInt32LE(1);
           const start = current.length;
-          const end = deserializeStream(payload, 5, count, current, start, DESERIALIZE);
-          if (end !== payload.length)
+          const next = deserializeStream(payload, 5, count, current, start, DESERIALIZE);
+          if (next !== payload.length)
             throw new Error(`documents frame at offset ${offset} has trailing bytes`);
           for (let i = start; i < current.length; i++) detachBinaries(current[i]);
           docCount += count;
