@@ -11,12 +11,14 @@ import { contractPanel, feedbackPanel, milestonesPanel, reportsPanel, termsPanel
 
 interface ViewState {
   editing: number | null;
+  /** The edit in progress (kept across re-renders of its message). */
+  editDraft: string | null;
   replyTo: number | null;
 }
 
 export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup {
   const model = app.realtime.follow(roomId);
-  const view: ViewState = { editing: null, replyTo: null };
+  const view: ViewState = { editing: null, editDraft: null, replyTo: null };
   const ctx: RoomContext = {
     app,
     model,
@@ -181,8 +183,10 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
   function item(key: string, sig: string, build: () => HTMLElement): HTMLElement {
     const existing = items.get(key);
     if (existing && existing.sig === sig) return existing.el;
+    const hadFocus = existing?.el.contains(document.activeElement) ?? false;
     const el = build();
     if (existing) existing.el.replaceWith(el);
+    if (hadFocus) el.querySelector<HTMLElement>('textarea, button')?.focus();
     items.set(key, { sig, el });
     return el;
   }
@@ -315,19 +319,24 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
 
   function startEdit(seq: number): void {
     view.editing = seq;
+    view.editDraft = null;
     render();
     list.querySelector<HTMLTextAreaElement>(`[data-seq="${seq}"] textarea`)?.focus();
   }
 
   function editForm(seq: number, text: string): HTMLElement {
     const input = h('textarea', {
-      value: text,
+      value: view.editDraft ?? text,
       rows: 2,
       testid: 'edit-input',
       attrs: { 'aria-label': 'Edit message' },
     });
+    input.addEventListener('input', () => {
+      view.editDraft = input.value;
+    });
     const stop = () => {
       view.editing = null;
+      view.editDraft = null;
       render();
     };
     return h(
