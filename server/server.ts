@@ -42,7 +42,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const writer = new CommitWriter(models.Commit.collection as unknown as Collection, { batching: config.commitBatching });
   const rooms = new RoomService(models, writer, config.periods, logger);
   const users = new UserDirectory(models, rooms, logger);
-  const queries = new RoomQueries(models);
+  const queries = new RoomQueries(models, () => rooms.summariesWritten());
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   const scheduler = new Scheduler(models, rooms, config.schedulerIntervalMs, logger);
   const files = new FileBucket(store.connection.db!, logger);

@@ -13,12 +13,17 @@ const UNREAD_CAP = 999;
 export class RoomQueries {
   private readonly commits: Collection;
 
-  constructor(private readonly models: Models) {
+  constructor(
+    private readonly models: Models,
+    /** Resolves when this process's pending room summaries are written (read your own writes). */
+    private readonly summariesWritten: () => Promise<void> = async () => {},
+  ) {
     this.commits = models.Commit.collection as unknown as Collection;
   }
 
   /** Rooms the user is a party to, newest activity first, with unread counts and their role. */
   async listRooms(user: UserIdentity) {
+    await this.summariesWritten();
     const rooms = await this.models.Room.find(partyFilter(user), ROOM_FIELDS).sort({ lastActivityAt: -1 }).limit(500).lean();
     const reads = await this.readPositions(user.id, rooms.map((r) => r._id));
     return Promise.all(
@@ -40,6 +45,7 @@ export class RoomQueries {
 
   /** Candidacies as freelancer, as client (per job), and as agency manager (the whole team). */
   async candidacies(user: UserIdentity): Promise<Candidacy[]> {
+    await this.summariesWritten();
     const rooms = await this.models.Room.find(partyFilter(user), ROOM_FIELDS).limit(2_000).lean();
     return rooms
       .map((room) =>

@@ -1,4 +1,3 @@
-import { trusted } from 'mongoose';
 import { randomBytes } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import {
@@ -56,8 +55,11 @@ export class RoomService {
   private readonly cache = new RoomCache(5_000);
   private readonly commits: Collection;
   private readonly listeners: AppendedListener[] = [];
-  /** Room summary writes still in flight (waited for on shutdown). */
-  private readonly summaries = new Set<Promise<unknown>>();
+  /** Rooms whose summary (and maybe snapshot) is waiting to be written, and writes in flight. */
+  private readonly dirty = new Map<string, { state: RoomState; snapshotHash: string | undefined; snapshotState: RoomState | undefined }>();
+  private flushing: Promise<void> | undefined;
+  private readonly roomsCollection: Collection<{ _id: string }>;
+  private readonly snapshotsCollection: Collection<{ _id: string }>;
 
   constructor(
     private readonly models: Models,
@@ -66,6 +68,8 @@ export class RoomService {
     private readonly logger: Logger,
   ) {
     this.commits = models.Commit.collection as unknown as Collection;
+    this.roomsCollection = models.Room.collection as unknown as Collection<{ _id: string }>;
+    this.snapshotsCollection = models.Snapshot.collection as unknown as Collection<{ _id: string }>;
   }
 
   onAppended(listener: AppendedListener): void {
@@ -98,11 +102,8 @@ export class RoomService {
       _id: roomId,
       ...roomFields(state, this.config),
       createdAt: new Date(last.at),
-      snapshot: JSON.stringify(state),
-      snapshotSeq: state.seq,
-      snapshotHash: last.hash,
     });
-    this.cache.set(roomId, { state, lastHash: last.hash, snapshotSeq: state.seq });
+    this.cache.set(roomId, { state, lastHash: last.hash, snapshotSeq: 0 });
     this.announce(state, events);
     return state;
   }
@@ -240,7 +241,7 @@ export class RoomService {
   async drain(): Promise<void> {
     await this.queue.idle();
     await this.writer.drain();
-    await Promise.all([...this.summaries]);
+    await this.summariesWritten();
   }
 
   private async append(
@@ -271,27 +272,58 @@ export class RoomService {
   }
 
   /**
-   * Updates the room document off the command's path. The log is the truth; the document is a
-   * summary for lists and the scheduler, guarded by seq so a late write never moves it back, and
-   * a failed write is repaired by the next one.
+   * Marks the room's summary for writing. Summaries are written off the command's path, together
+   * for every room that changed in the last moment (only the latest state of each matters). The
+   * log is the truth; writes are guarded by seq so a late one never moves a summary back, and a
+   * failed one is repaired by the next.
    */
   private saveSummary(roomId: string, state: RoomState, snapshotHash: string | undefined): void {
-    const writes: Array<Promise<unknown>> = [
-      this.models.Room.updateOne({ _id: roomId, seq: trusted({ $lt: state.seq }) }, { $set: roomFields(state, this.config) }),
-    ];
-    if (snapshotHash !== undefined) {
-      writes.push(
-        this.models.Room.updateOne(
-          { _id: roomId, snapshotSeq: trusted({ $lt: state.seq }) },
-          { $set: { snapshot: JSON.stringify(state), snapshotSeq: state.seq, snapshotHash } },
-        ),
-      );
-    }
-    const pending = Promise.all(writes).catch((err: unknown) =>
-      this.logger.warn({ err, roomId, seq: state.seq }, 'room summary not updated'),
+    const earlier = this.dirty.get(roomId);
+    this.dirty.set(roomId, { state, snapshotHash: snapshotHash ?? earlier?.snapshotHash, snapshotState: snapshotHash ? state : earlier?.snapshotState });
+    if (!this.flushing) this.flushing = this.flushSummaries();
+  }
+
+  /** Resolves once every summary marked so far is written: lists read their own writes. */
+  async summariesWritten(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async flushSummaries(): Promise<void> {
+    // Everything marked while one batch is being written goes out in the next.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.dirty.size > 0) await this.writeSummaries();
+    this.flushing = undefined;
+  }
+
+  private async writeSummaries(): Promise<void> {
+    const batch = [...this.dirty.entries()];
+    this.dirty.clear();
+    if (batch.length === 0) return;
+    const rooms = batch.map(([roomId, { state }]) => ({
+      updateOne: { filter: { _id: roomId, seq: { $lt: state.seq } }, update: { $set: roomFields(state, this.config) } },
+    }));
+    const snapshots = batch.flatMap(([roomId, { snapshotHash, snapshotState }]) =>
+      snapshotState
+        ? [
+            {
+              updateOne: {
+                filter: { _id: roomId, seq: { $lt: snapshotState.seq } },
+                update: { $set: { seq: snapshotState.seq, hash: snapshotHash ?? null, state: JSON.stringify(snapshotState) } },
+                upsert: true,
+              },
+            },
+          ]
+        : [],
     );
-    this.summaries.add(pending);
-    void pending.finally(() => this.summaries.delete(pending));
+    await Promise.all([
+      this.roomsCollection.bulkWrite(rooms, { ordered: false }),
+      snapshots.length ? this.snapshotsCollection.bulkWrite(snapshots, { ordered: false }) : undefined,
+    ]).catch((err: unknown) => {
+      // A newer snapshot already there makes the upsert collide: nothing to do.
+      const writeErrors = (err as { writeErrors?: Array<{ code?: number }> }).writeErrors;
+      if (writeErrors?.every((e) => e.code === 11000)) return;
+      this.logger.warn({ err, rooms: batch.length }, 'room summaries not updated');
+    });
   }
 
   private stamp(
@@ -336,28 +368,24 @@ export class RoomService {
   /**
    * The room's state caught up with the log: cached (or snapshot) state plus whatever other
    * processes appended since. In the common case that is one indexed query that finds nothing.
+   * A room with no snapshot yet is folded from its first event; a room with no events does not exist.
    */
   private async room(roomId: string): Promise<CachedRoom | null> {
     let room = this.cache.get(roomId) ?? (await this.snapshot(roomId));
-    if (!room) return null;
     for (;;) {
       const later = await this.eventsAfter(roomId, room.state.seq, 1_000);
       if (later.length === 0) break;
       room = { ...room, state: later.reduce(evolve, room.state), lastHash: later[later.length - 1]!.hash };
     }
+    if (room.state.seq === 0) return null;
     this.cache.set(roomId, room);
     return room;
   }
 
-  private async snapshot(roomId: string): Promise<CachedRoom | null> {
-    const doc = await this.models.Room.findById(roomId, { snapshot: 1, snapshotSeq: 1, snapshotHash: 1 }).lean();
-    // No document: no such room (or its creator died between its first commit and its document).
-    if (!doc) return null;
-    return {
-      state: JSON.parse(doc.snapshot) as RoomState,
-      lastHash: doc.snapshotHash ?? null,
-      snapshotSeq: doc.snapshotSeq,
-    };
+  private async snapshot(roomId: string): Promise<CachedRoom> {
+    const doc = await this.models.Snapshot.findById(roomId).lean();
+    if (!doc) return { state: emptyRoomState(roomId), lastHash: null, snapshotSeq: 0 };
+    return { state: JSON.parse(doc.state) as RoomState, lastHash: doc.hash ?? null, snapshotSeq: doc.seq };
   }
 }
 

@@ -1,3 +1,4 @@
+import { MongoClient, type MongoClientOptions } from 'mongodb';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -32,13 +33,18 @@ export async function connectStore(config: Config, logger: Logger): Promise<Stor
     uri = `${embedded.uri}/workroom`;
     logger.info({ uri, dataDir: config.dataDir }, 'embedded MongoDB-compatible store started');
   }
-  const connection = mongoose.createConnection(uri, {
+  const options = {
     serverSelectionTimeoutMS: 10_000,
+    // Notice a restarted or failed-over store within seconds rather than the driver's 30 s.
+    connectTimeoutMS: 5_000,
+    heartbeatFrequencyMS: 2_000,
     // The embedded store is a standalone that has no majority to wait for.
     writeConcern: { w: embedded ? 1 : config.writeConcern },
     maxPoolSize: 50,
-  });
+  } as const;
+  const connection = mongoose.createConnection(uri, options);
   await connection.asPromise();
+  const watchdog = new StoreWatchdog(connection, uri, options, logger);
   return {
     connection,
     uri,
@@ -51,8 +57,83 @@ export async function connectStore(config: Config, logger: Logger): Promise<Stor
       }
     },
     async close() {
+      watchdog.stop();
       await connection.close();
       await embedded?.close();
     },
   };
+}
+
+const WEDGED_AFTER_MS = 6_000;
+
+/**
+ * Logs when the store goes away and comes back, and recovers a driver that stays convinced the
+ * store is unreachable after it is back: seen after a store was killed mid-write, when the
+ * driver's monitor waited forever on a heartbeat. If the store answers a fresh client while this
+ * connection still sees it as unknown, the connection is reopened.
+ */
+class StoreWatchdog {
+  private unknownSince: number | null = null;
+  private recovering = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly uri: string,
+    private readonly options: MongoClientOptions,
+    private readonly logger: Logger,
+  ) {
+    this.watch();
+    this.timer = setInterval(() => void this.check(), 2_000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private watch(): void {
+    this.connection.getClient().on('serverDescriptionChanged', (event) => {
+      const was = event.previousDescription.type;
+      const now = event.newDescription.type;
+      if (was === now) return;
+      if (now === 'Unknown') {
+        this.unknownSince ??= Date.now();
+        this.logger.warn({ address: event.address, error: event.newDescription.error?.message }, 'store unreachable');
+      } else {
+        this.unknownSince = null;
+        this.logger.info({ address: event.address, type: now }, 'store reachable');
+      }
+    });
+  }
+
+  private async check(): Promise<void> {
+    if (this.recovering || this.unknownSince === null || Date.now() - this.unknownSince < WEDGED_AFTER_MS) return;
+    this.recovering = true;
+    const probe = new MongoClient(this.uri, { serverSelectionTimeoutMS: 1_000, connectTimeoutMS: 1_000 });
+    try {
+      await probe.db().command({ ping: 1 });
+    } catch {
+      return; // the store really is away; the driver will see it come back
+    } finally {
+      await probe.close().catch(() => undefined);
+      this.recovering = false;
+    }
+    this.recovering = true;
+    const wedged = this.connection.getClient();
+    try {
+      this.logger.error('the store answers but this connection does not see it; replacing its client');
+      const fresh = new MongoClient(this.uri, this.options);
+      await fresh.connect();
+      this.connection.setClient(fresh);
+      this.unknownSince = null;
+      this.watch();
+      this.logger.info('store connection replaced');
+      void wedged.close(true).catch(() => undefined);
+    } catch (err) {
+      this.logger.error({ err }, 'store connection not replaced');
+    } finally {
+      this.recovering = false;
+    }
+  }
 }

@@ -26,7 +26,7 @@ commitSchema.index(
   { unique: true, partialFilterExpression: { clientId: { $exists: true } } },
 );
 
-/** A room's folded state as of snapshotSeq, and what list queries and the scheduler need. */
+/** What list queries, candidacies and the scheduler need to know of a room, kept beside its log. */
 const roomSchema = new Schema(
   {
     _id: { type: String, required: true },
@@ -42,11 +42,6 @@ const roomSchema = new Schema(
     seq: { type: Number, required: true },
     lastActivityAt: { type: Date, required: true },
     createdAt: { type: Date, required: true },
-    /** The folded state as JSON text: state keys are data (ids), not field names MongoDB should see. */
-    snapshot: { type: String, required: true },
-    snapshotSeq: { type: Number, required: true },
-    /** Hash of the event at snapshotSeq: the next event's prevHash when nothing follows it. */
-    snapshotHash: { type: String, default: null },
     /** The open proposal { version, authorSide }, for candidacy lists (offers first). */
     openProposal: { type: Schema.Types.Mixed, default: null },
     /** When the time rules next have something to do (null: nothing pending). */
@@ -58,6 +53,22 @@ roomSchema.index({ memberIds: 1, lastActivityAt: -1 });
 roomSchema.index({ agencyId: 1, lastActivityAt: -1 });
 roomSchema.index({ freelancerId: 1 });
 roomSchema.index({ nextDueAt: 1 });
+
+/**
+ * A room's folded state at some seq, so loading a room folds only the log after it. Written every
+ * few dozen events, apart from the room summary that changes with each one.
+ */
+const snapshotSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    seq: { type: Number, required: true },
+    /** Hash of the event at seq: the next event's prevHash. */
+    hash: { type: String, default: null },
+    /** The state as JSON text: its keys are data (ids), not field names MongoDB should see. */
+    state: { type: String, required: true },
+  },
+  { versionKey: false, strict: 'throw' },
+);
 
 /** The last seq a user has read in a room: read anywhere, cleared everywhere. */
 const readPositionSchema = new Schema(
@@ -117,6 +128,7 @@ function bindModels(connection: Connection) {
   return {
     Commit: connection.model('Commit', commitSchema, 'commits'),
     Room: connection.model('Room', roomSchema, 'rooms'),
+    Snapshot: connection.model('Snapshot', snapshotSchema, 'snapshots'),
     User: connection.model('User', userSchema, 'users'),
     Notification: connection.model('Notification', notificationSchema, 'notifications'),
     Lease: connection.model('Lease', leaseSchema, 'leases'),
@@ -132,6 +144,7 @@ export async function createModels(connection: Connection): Promise<Models> {
   await Promise.all([
     models.Commit.init(),
     models.Room.init(),
+    models.Snapshot.init(),
     models.User.init(),
     models.Notification.init(),
     models.Lease.init(),

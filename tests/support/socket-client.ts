@@ -96,9 +96,13 @@ export class RoomMember {
     this.socket = undefined;
   }
 
-  /** Sends a command until it is acknowledged, across reconnects (the clientId makes it once). */
-  async send(cmd: Command, clientId = randomUUID(), attempts = 40): Promise<number> {
-    for (let i = 0; i < attempts; i++) {
+  /**
+   * Sends a command until it is acknowledged, across reconnects and outages, backing off like a
+   * real client (the clientId makes it apply once however often it is sent).
+   */
+  async send(cmd: Command, clientId = randomUUID(), patienceMs = 60_000): Promise<number> {
+    const deadline = Date.now() + patienceMs;
+    for (let delay = 50; Date.now() < deadline; delay = Math.min(delay * 2, 1_000)) {
       const socket = this.socket;
       if (socket?.connected) {
         try {
@@ -113,7 +117,7 @@ export class RoomMember {
           // timed out or disconnected: retry with the same clientId
         }
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, delay));
     }
     throw new Error(`${this.name}: command never acknowledged`);
   }
