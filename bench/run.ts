@@ -1,317 +1,224 @@
 /**
- * Command throughput of a Workroom server, measured from the outside:
+ * `npm run bench`: what Workroom costs over a bare Socket.IO relay, on this machine, in one run.
  *
- *   npm run bench                                   # 4,000 commands per run, 64 senders
- *   npm run bench -- --commands 10000 --senders 128
+ *   npm run bench                      # delivery vs relay, 5,000 connects, 10,000-event catch-up, cross-node
+ *   npm run bench -- --quick           # shorter steps, fewer rooms
+ *   npm run bench -- --soak 600        # 10 minutes at a steady rate: memory and handles over time
  *
- * Starts the real server (server/main.ts, embedded store in a temp DATA_DIR) as a child process,
- * once with COMMIT_BATCHING=on and once with COMMIT_BATCHING=off, and drives `room:command`
- * (message.post) over Socket.IO websockets from many concurrent senders, each waiting for its ack
- * before sending the next (closed loop). Scenarios:
- *   - one-room:  every sender posts to the same room (commands of one room run one at a time);
- *   - 100-rooms: the senders' commands spread over 100 rooms.
- * Each run checks that the rooms' seq grew by exactly the number of acknowledged commands.
- * Progress lines go to stderr; a table at the end; JSON in bench/results/commands.json.
- *
- * Scenarios are separate functions over a `Target` (a URL that speaks the Workroom protocol), so
- * other targets (e.g. a bare Socket.IO relay) and scenarios can be added beside them.
+ * Delivery: rooms of 5 connections post message.post at stepped offered rates, against the real
+ * server (embedded store) and against bench/relay.ts; the load runs in its own process (bench/load.ts).
+ * The highest rate whose end-to-end p99 stays within 50 ms (with nearly every command acknowledged)
+ * is compared between the two. Progress goes to stderr; a table to stdout; JSON to bench/results/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
-import type { ErrorResponse } from '../shared/schemas/errors.js';
-import type { ClientToServerEvents, RoomCommandAck, RoomJoinAck, ServerToClientEvents } from '../shared/schemas/socket.js';
+import type { LoadPlan, StepResult } from './load.js';
+import { repoRoot, startRedis, startRelay, startStore, startWorkroom, type Target } from './servers.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '..');
-
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-function argValue(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
-const COMMANDS = argValue('--commands', 4_000);
-const SENDERS = argValue('--senders', 64);
-const ROOMS = argValue('--rooms', 100);
-
-const progress = (line: string): void => {
-  process.stderr.write(`${line}\n`);
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const value = (name: string, fallback: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
 };
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const QUICK = flag('--quick');
+const SOAK_SECONDS = value('--soak', 0);
+const ROOMS = value('--rooms', QUICK ? 40 : 100);
+const STEP_SECONDS = value('--step-seconds', QUICK ? 3 : 5);
+const RATES = QUICK ? [250, 500, 1000, 2000] : [250, 500, 1000, 1500, 2000, 3000, 4000];
+const P99_GOAL_MS = 50;
 
-// ---- Target: a server to measure ----
+const progress = (line: string) => process.stderr.write(`${line}\n`);
 
-export interface Target {
-  /** What is measured, e.g. "workroom batching=on". */
-  name: string;
-  url: string;
-  /** A bearer token for a user (the dev token endpoint of the Workroom server). */
-  token(userId: string): Promise<string>;
-  stop(): Promise<void>;
-}
-
-/** The real server as a child process with its own embedded store in a temp directory. */
-async function startWorkroom(batching: 'on' | 'off'): Promise<Target> {
-  const dataDir = await mkdtemp(join(os.tmpdir(), 'workroom-bench-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'server/main.ts')], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'info',
-      COMMIT_BATCHING: batching,
-      RATE_LIMIT_COMMANDS: '0',
-      MAX_CONNECTIONS_PER_USER: '10000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      // Keep only the tail: the server logs while the bench runs.
-      output = (output + chunk.toString()).slice(-20_000);
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolveUrl(match[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  return {
-    name: `workroom batching=${batching}`,
-    url,
-    async token(userId) {
-      const res = await fetch(`${url}/api/dev/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ userId }),
-      });
-      if (!res.ok) throw new Error(`no token for ${userId}: ${res.status}`);
-      return ((await res.json()) as { token: string }).token;
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-// ---- Helpers shared by the scenarios ----
-
-async function connect(url: string, token: string): Promise<ClientSocket> {
-  const socket: ClientSocket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
-  await new Promise<void>((ok, fail) => {
-    socket.once('connect', () => ok());
-    socket.once('connect_error', (err) => fail(err));
-  });
-  return socket;
-}
-
-function emitAck<E extends 'room:join' | 'room:command'>(
-  socket: ClientSocket,
-  event: E,
-  payload: Parameters<ClientToServerEvents[E]>[0],
-): Promise<(E extends 'room:join' ? RoomJoinAck : RoomCommandAck) | ErrorResponse> {
-  return new Promise((ok) => {
-    (socket.emit as (e: string, p: unknown, ack: (r: never) => void) => void)(event, payload, ok);
-  });
-}
-
-async function createRooms(target: Target, token: string, count: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const res = await fetch(`${target.url}/api/rooms`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ title: `Bench room ${i}`, freelancerId: 'bob' }),
+function runLoad(plan: LoadPlan): Promise<StepResult[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/load.ts'), JSON.stringify(plan)], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
-    if (res.status !== 201) throw new Error(`room not created: ${res.status} ${await res.text()}`);
-    ids.push(((await res.json()) as { room: { id: string } }).room.id);
-  }
-  return ids;
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as StepResult[]) : reject(new Error(`load exited with ${code}`))));
+  });
 }
 
-async function roomSeqs(target: Target, token: string): Promise<Map<string, number>> {
-  const res = await fetch(`${target.url}/api/rooms`, { headers: { authorization: `Bearer ${token}` } });
-  const body = (await res.json()) as { rooms: Array<{ id: string; seq: number }> };
-  return new Map(body.rooms.map((r) => [r.id, r.seq]));
+/** The best step that met the goal: p99 within 50 ms and at least 97% of commands acknowledged. */
+function bestWithinGoal(steps: StepResult[]): StepResult | undefined {
+  return steps.filter((s) => s.e2eP99 <= P99_GOAL_MS && s.acked >= s.sent * 0.97).sort((a, b) => b.deliveredPerSecond - a.deliveredPerSecond)[0];
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+async function delivery(target: Target, kind: LoadPlan['kind']): Promise<StepResult[]> {
+  progress(`  delivery: ${target.name}, ${ROOMS} rooms of 5 connections`);
+  return runLoad({ kind, urls: [target.url], serverPids: [target.pid], rooms: ROOMS, rates: RATES, stepSeconds: STEP_SECONDS, giveUpP99Ms: 250 });
 }
 
-export interface Result {
-  target: string;
-  scenario: string;
-  rooms: number;
-  senders: number;
-  commands: number;
-  errors: number;
-  seconds: number;
-  commandsPerSecond: number;
-  latencyMs: { p50: number; p95: number; p99: number; max: number };
-  /** The rooms' seq grew by exactly the number of acknowledged commands. */
-  verified: boolean;
-}
-
-/**
- * Closed-loop load: `senders` sockets (alternately alice's and bob's), each joined to its rooms,
- * send message.post and wait for the ack until `total` commands have been sent.
- */
-async function drive(target: Target, scenario: string, roomIds: string[], total: number, senders: number): Promise<Result> {
-  const alice = await target.token('alice');
-  const bob = await target.token('bob');
-  const sockets: ClientSocket[] = [];
-  const roomsOf: string[][] = [];
-  for (let i = 0; i < senders; i++) {
-    const socket = await connect(target.url, i % 2 ? bob : alice);
-    const mine = roomIds.filter((_, r) => r % senders === i % roomIds.length || roomIds.length === 1);
-    const assigned = mine.length > 0 ? mine : [roomIds[i % roomIds.length]!];
-    for (const roomId of assigned) {
-      const ack = await emitAck(socket, 'room:join', { roomId });
-      if (!ack.ok) throw new Error(`join failed: ${JSON.stringify(ack)}`);
-    }
-    sockets.push(socket);
-    roomsOf.push(assigned);
-  }
-  const before = await roomSeqs(target, alice);
-
-  let sent = 0;
-  let acked = 0;
-  let errors = 0;
-  const latencies: number[] = [];
+async function connectMany(target: Target, count: number): Promise<number> {
+  progress(`  connecting ${count} sockets to ${target.name}`);
+  const token = await target.token('erin');
   const started = performance.now();
-  const ticker = setInterval(() => {
-    const s = (performance.now() - started) / 1000;
-    progress(`  ${target.name} ${scenario}: ${fmt(acked)}/${fmt(total)} acked, ${fmt(acked / s)} commands/s`);
-  }, 1_000);
-  await Promise.all(
-    sockets.map(async (socket, i) => {
-      const rooms = roomsOf[i]!;
-      let n = 0;
-      while (sent < total) {
-        sent++;
-        const roomId = rooms[n++ % rooms.length]!;
-        const t0 = performance.now();
-        const ack = await emitAck(socket, 'room:command', {
-          roomId,
-          clientId: randomUUID(),
-          command: { type: 'message.post', text: `bench message ${n} from sender ${i}` },
+  const sockets: Socket[] = [];
+  for (let i = 0; i < count; i += 250) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(250, count - i) }, () => {
+        const s = io(target.url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+        return new Promise<Socket>((ok, fail) => {
+          s.once('connect', () => ok(s));
+          s.once('connect_error', fail);
         });
-        latencies.push(performance.now() - t0);
-        if (ack.ok) acked++;
-        else errors++;
+      }),
+    );
+    sockets.push(...batch);
+    if ((i / 250) % 4 === 3) progress(`    ${sockets.length} connected`);
+  }
+  const ms = performance.now() - started;
+  sockets.forEach((s) => s.close());
+  return ms;
+}
+
+async function catchUp(target: Target, events: number): Promise<{ appendMs: number; joinMs: number; received: number }> {
+  progress(`  catch-up: appending ${events} events to one room`);
+  const alice = await target.token('alice');
+  const res = await fetch(`${target.url}/api/rooms`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${alice}` },
+    body: JSON.stringify({ title: 'Catch-up', freelancerId: 'bob' }),
+  });
+  const roomId = ((await res.json()) as { room: { id: string } }).room.id;
+  const senders = await Promise.all(
+    Array.from({ length: 32 }, () => {
+      const s = io(target.url, { auth: { token: alice }, transports: ['websocket'], reconnection: false, forceNew: true });
+      return new Promise<Socket>((ok) => s.once('connect', () => ok(s)));
+    }),
+  );
+  const started = performance.now();
+  let sent = 0;
+  await Promise.all(
+    senders.map(async (s) => {
+      while (sent < events - 1) {
+        sent++;
+        await s.emitWithAck('room:command', { roomId, clientId: randomUUID(), command: { type: 'message.post', text: `catch-up ${sent}` } });
       }
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
-  clearInterval(ticker);
-  for (const s of sockets) s.disconnect();
-
-  const after = await roomSeqs(target, alice);
-  let appended = 0;
-  for (const id of roomIds) appended += (after.get(id) ?? 0) - (before.get(id) ?? 0);
-  latencies.sort((a, b) => a - b);
-  const result: Result = {
-    target: target.name,
-    scenario,
-    rooms: roomIds.length,
-    senders,
-    commands: acked,
-    errors,
-    seconds: Math.round(seconds * 100) / 100,
-    commandsPerSecond: Math.round(acked / seconds),
-    latencyMs: {
-      p50: Math.round(percentile(latencies, 50) * 10) / 10,
-      p95: Math.round(percentile(latencies, 95) * 10) / 10,
-      p99: Math.round(percentile(latencies, 99) * 10) / 10,
-      max: Math.round((latencies.at(-1) ?? 0) * 10) / 10,
-    },
-    verified: appended === acked,
-  };
-  progress(`  ${target.name} ${scenario}: done, ${fmt(result.commandsPerSecond)} commands/s, ${errors} errors, verified=${result.verified}`);
-  return result;
+  const appendMs = performance.now() - started;
+  const reader = senders[0]!;
+  const joinStarted = performance.now();
+  const ack = (await reader.timeout(60_000).emitWithAck('room:join', { roomId, since: 0 })) as { events: unknown[] };
+  const joinMs = performance.now() - joinStarted;
+  senders.forEach((s) => s.close());
+  return { appendMs, joinMs, received: ack.events.length };
 }
 
-// ---- Scenarios ----
+async function crossNode(): Promise<{ single: StepResult; cross: StepResult } | null> {
+  const redis = await startRedis();
+  if (!redis) {
+    progress('  cross-node: SKIPPED, redis-server is not installed');
+    return null;
+  }
+  progress('  cross-node: two nodes sharing a standalone store and Redis');
+  const store = await startStore();
+  const env = { MONGODB_URI: store.url, REDIS_URL: redis.url };
+  const nodes = await Promise.all([startWorkroom('on', env, 'node 1'), startWorkroom('on', env, 'node 2')]);
+  try {
+    const plan = { kind: 'workroom' as const, rooms: Math.min(ROOMS, 50), rates: [500], stepSeconds: STEP_SECONDS, giveUpP99Ms: Number.POSITIVE_INFINITY };
+    const [single] = await runLoad({ ...plan, urls: [nodes[0]!.url], serverPids: [nodes[0]!.pid] });
+    const [cross] = await runLoad({ ...plan, urls: nodes.map((n) => n.url), serverPids: nodes.map((n) => n.pid) });
+    return { single: single!, cross: cross! };
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await store.stop();
+    await store.remove();
+    await redis.stop();
+  }
+}
 
-export type Scenario = (target: Target) => Promise<Result>;
+async function soak(seconds: number): Promise<StepResult[]> {
+  const target = await startWorkroom('on');
+  try {
+    progress(`  soak: ${seconds} s at 500 msg/s over ${ROOMS} rooms; one sample every 10 s`);
+    return await runLoad({
+      kind: 'workroom',
+      urls: [target.url],
+      serverPids: [target.pid],
+      rooms: ROOMS,
+      rates: Array.from({ length: Math.max(1, Math.round(seconds / 10)) }, () => 500),
+      stepSeconds: 10,
+      giveUpP99Ms: Number.POSITIVE_INFINITY,
+    });
+  } finally {
+    await target.stop();
+  }
+}
 
-/** Every sender posts to one room: the per-room queue and the seq arbitration are the limit. */
-export const oneRoom: Scenario = async (target) => {
-  const [roomId] = await createRooms(target, await target.token('alice'), 1);
-  return drive(target, 'one-room', [roomId!], COMMANDS, SENDERS);
-};
+const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
 
-/** The same load spread over many rooms: commits of different rooms can be written together. */
-export const manyRooms: Scenario = async (target) => {
-  const roomIds = await createRooms(target, await target.token('alice'), ROOMS);
-  return drive(target, `${ROOMS}-rooms`, roomIds, COMMANDS, SENDERS);
-};
-
-const SCENARIOS: Scenario[] = [oneRoom, manyRooms];
-
-// ---- Main ----
+function stepTable(title: string, steps: StepResult[]): string {
+  const rows = steps.map(
+    (s) =>
+      `| ${title} | ${s.offered} | ${f(s.deliveredPerSecond)} | ${f(s.ackP50, 1)} | ${f(s.ackP99, 1)} | ${f(s.e2eP50, 1)} | ${f(s.e2eP99, 1)} | ${f(s.serverCpuPercent)} | ${f(s.serverRssMiB)} |`,
+  );
+  return rows.join('\n');
+}
 
 async function main(): Promise<void> {
-  progress(`bench: ${fmt(COMMANDS)} message.post commands per run, ${SENDERS} concurrent senders (Socket.IO websocket)`);
-  const results: Result[] = [];
-  for (const batching of ['on', 'off'] as const) {
-    progress(`starting the server with COMMIT_BATCHING=${batching} …`);
-    const target = await startWorkroom(batching);
-    try {
-      for (const scenario of SCENARIOS) results.push(await scenario(target));
-    } finally {
-      await target.stop();
-    }
+  const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model };
+  const lines: string[] = [];
+  if (SOAK_SECONDS > 0) {
+    const samples = await soak(SOAK_SECONDS);
+    results.soak = samples;
+    lines.push('| t (s) | delivered/s | e2e p99 ms | server RSS MiB | server handles |', '|---|---|---|---|---|');
+    samples.forEach((s, i) => lines.push(`| ${(i + 1) * 10} | ${f(s.deliveredPerSecond)} | ${f(s.e2eP99, 1)} | ${f(s.serverRssMiB)} | ${s.serverHandles} |`));
+  } else {
+    const relay = await startRelay();
+    const relaySteps = await delivery(relay, 'relay');
+    const relayConnect = await connectMany(relay, 5_000);
+    await relay.stop();
+
+    const workroom = await startWorkroom('on', {}, 'workroom');
+    const ourSteps = await delivery(workroom, 'workroom');
+    const ourConnect = await connectMany(workroom, 5_000);
+    const catchup = await catchUp(workroom, 10_000);
+    await workroom.stop();
+    const nodes = await crossNode();
+
+    const ours = bestWithinGoal(ourSteps);
+    const bare = bestWithinGoal(relaySteps);
+    const ratio = ours && bare ? ours.deliveredPerSecond / bare.deliveredPerSecond : Number.NaN;
+    Object.assign(results, { relaySteps, ourSteps, ours, bare, ratio, ourConnect, relayConnect, catchup, nodes });
+
+    lines.push(
+      `Delivery (${ROOMS} rooms × 5 connections, ${STEP_SECONDS} s steps):`,
+      '',
+      '| target | offered msg/s | delivered events/s | ack p50 | ack p99 | e2e p50 | e2e p99 | server CPU % | server RSS MiB |',
+      '|---|---|---|---|---|---|---|---|---|',
+      stepTable('bare relay', relaySteps),
+      stepTable('workroom', ourSteps),
+      '',
+      `Highest delivered events/s with e2e p99 ≤ ${P99_GOAL_MS} ms: workroom ${f(ours?.deliveredPerSecond ?? Number.NaN)} ` +
+        `(at ${ours?.offered ?? '—'} msg/s), bare relay ${f(bare?.deliveredPerSecond ?? Number.NaN)} (at ${bare?.offered ?? '—'} msg/s): ` +
+        `ratio ${f(ratio, 2)}`,
+      '',
+      '| measure | workroom | bare relay |',
+      '|---|---|---|',
+      `| connect 5,000 sockets | ${f(ourConnect)} ms | ${f(relayConnect)} ms |`,
+      `| append 10,000 events to one room (32 senders) | ${f(catchup.appendMs)} ms | — |`,
+      `| catch up 10,000 events (room:join since 0) | ${f(catchup.joinMs)} ms (${catchup.received} events) | — |`,
+      nodes
+        ? `| e2e p99 at 500 msg/s: one node / two nodes via Redis | ${f(nodes.single.e2eP99, 1)} ms / ${f(nodes.cross.e2eP99, 1)} ms | — |`
+        : '| cross-node | skipped (no redis-server) | — |',
+    );
   }
-
-  const header = ['target', 'scenario', 'senders', 'commands', 'errors', 'commands/s', 'p50 ms', 'p99 ms', 'verified'];
-  const rows = results.map((r) => [
-    r.target,
-    r.scenario,
-    String(r.senders),
-    fmt(r.commands),
-    String(r.errors),
-    fmt(r.commandsPerSecond),
-    String(r.latencyMs.p50),
-    String(r.latencyMs.p99),
-    r.verified ? 'yes' : 'NO',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log();
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const row of rows) console.log(line(row));
-
-  const out = join(repoRoot, 'bench/results/commands.json');
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(
-    out,
-    `${JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: os.cpus().length, commandsPerRun: COMMANDS, senders: SENDERS, results }, null, 2)}\n`,
-  );
-  console.log(`\nJSON: ${out}`);
-  if (results.some((r) => !r.verified || r.errors > 0)) process.exitCode = 1;
+  const table = lines.join('\n');
+  console.log(`\n${table}\n`);
+  const dir = join(repoRoot, 'bench/results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, SOAK_SECONDS ? 'soak.json' : 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(dir, SOAK_SECONDS ? 'soak.md' : 'bench.md'), `${table}\n`);
+  console.log(`JSON and table in ${dir}`);
 }
 
 main().catch((err: unknown) => {
