@@ -125,7 +125,7 @@ export async function signedIn(
     void d.dismiss();
   });
   page.on('pageerror', (e) => tab.errors.push(String(e)));
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(30_000);
   await page.goto('/');
   await page.getByTestId(`sign-in-${userId}`).click();
   await page.getByTestId('dashboard').waitFor();

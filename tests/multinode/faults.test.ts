@@ -22,20 +22,21 @@ describe.skipIf(!redisAvailable())('faults under load', () => {
     await cluster?.stop();
   });
 
-  async function room(title: string) {
+  /** A room whose two senders post through node 1 while two members watch from node 2. */
+  async function loadedRoom(title: string) {
     const roomId = await cluster.createRoom(title, ['dave']);
     const senders = [cluster.member('alice', roomId), cluster.member('bob', roomId)];
     const watchers = [cluster.member('carol', roomId), cluster.member('dave', roomId)];
-    return { senders, watchers, members: [...senders, ...watchers] };
+    for (const m of senders) await m.attach(cluster.nodes[0]!.url);
+    for (const m of watchers) await m.attach(cluster.nodes[1]!.url);
+    const load = new Load(senders);
+    await until(() => load.acknowledged >= 40, 20_000, 'load running');
+    return { senders, members: [...senders, ...watchers], load };
   }
 
   it('SIGKILL a node under load: its clients move to the other node, nothing lost or doubled', async () => {
-    const { senders, watchers, members } = await room('Node killed');
+    const { senders, members, load } = await loadedRoom('Node killed');
     const [node1, node2] = cluster.nodes;
-    for (const m of senders) await m.attach(node1!.url);
-    for (const m of watchers) await m.attach(node2!.url);
-    const load = new Load(senders);
-    await until(() => load.acknowledged >= 40, 20_000, 'load running');
     await node1!.stop('SIGKILL');
     // A load balancer sends the reconnecting clients to the surviving node.
     await until(() => senders.every((m) => !m.connected), 10_000, 'clients noticing the dead node');
@@ -51,12 +52,7 @@ describe.skipIf(!redisAvailable())('faults under load', () => {
   }, 120_000);
 
   it('SIGKILL the store under load and restart it: acknowledged events survive, retries apply once', async () => {
-    const { senders, watchers, members } = await room('Store killed');
-    const [node1, node2] = cluster.nodes;
-    for (const m of senders) await m.attach(node1!.url);
-    for (const m of watchers) await m.attach(node2!.url);
-    const load = new Load(senders);
-    await until(() => load.acknowledged >= 40, 20_000, 'load running');
+    const { senders, members, load } = await loadedRoom('Store killed');
     await cluster.store.stop('SIGKILL');
     const acknowledgedBefore = load.acknowledged;
     await new Promise((r) => setTimeout(r, 1_000));
@@ -73,12 +69,8 @@ describe.skipIf(!redisAvailable())('faults under load', () => {
   }, 120_000);
 
   it('stop and start Redis under load: members fill the gaps by seq', async () => {
-    const { senders, watchers, members } = await room('Redis restarted');
-    const [node1, node2] = cluster.nodes;
-    for (const m of senders) await m.attach(node1!.url);
-    for (const m of watchers) await m.attach(node2!.url);
-    const load = new Load(senders);
-    await until(() => load.acknowledged >= 40, 20_000, 'load running');
+    const { senders, members, load } = await loadedRoom('Redis restarted');
+    const [, node2] = cluster.nodes;
     await cluster.redis.stop();
     const during = load.acknowledged;
     await until(() => load.acknowledged >= during + 20, 20_000, 'commands acknowledged while Redis is away');
