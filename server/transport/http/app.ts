@@ -1,6 +1,5 @@
 import express, { type Router } from 'express';
 import helmet from 'helmet';
-import { existsSync } from 'node:fs';
 import type { Logger } from '../../logger.js';
 import { errorHandler, notFound } from './errors.js';
 
@@ -42,9 +41,8 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   app.use('/api', express.json({ limit: '256kb', strict: true }), options.api);
   app.use('/api', notFound);
 
-  if (options.clientDir && existsSync(options.clientDir)) {
-    app.use(express.static(options.clientDir, { index: 'index.html', maxAge: '1h' }));
-  }
+  // Mounted whether or not the app is built yet: a build that lands later is served from then on.
+  if (options.clientDir) app.use(express.static(options.clientDir, { index: 'index.html', maxAge: '1h' }));
   app.use(notFound);
   app.use(errorHandler(options.logger));
   return app;
