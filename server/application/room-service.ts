@@ -20,10 +20,10 @@ import {
 import type { Logger } from '../logger.js';
 import { CommitConflict, type CommitWriter } from '../store/commit-writer.js';
 import type { Models } from '../store/models.js';
-import { openProposalOf } from './candidacy.js';
 import { ApiError } from './errors.js';
 import { hashEvent } from './evidence.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { RoomSummaries, roomFields } from './room-summaries.js';
 import { RoomCache, type CachedRoom } from './room-cache.js';
 
 type FileShareCommand = Extract<InternalCommand, { type: 'file.share' }>;
@@ -55,11 +55,7 @@ export class RoomService {
   private readonly cache = new RoomCache(5_000);
   private readonly commits: Collection;
   private readonly listeners: AppendedListener[] = [];
-  /** Rooms whose summary (and maybe snapshot) is waiting to be written, and writes in flight. */
-  private readonly dirty = new Map<string, { state: RoomState; snapshotHash: string | undefined; snapshotState: RoomState | undefined }>();
-  private flushing: Promise<void> | undefined;
-  private readonly roomsCollection: Collection<{ _id: string }>;
-  private readonly snapshotsCollection: Collection<{ _id: string }>;
+  private readonly summaries: RoomSummaries;
 
   constructor(
     private readonly models: Models,
@@ -68,8 +64,7 @@ export class RoomService {
     private readonly logger: Logger,
   ) {
     this.commits = models.Commit.collection as unknown as Collection;
-    this.roomsCollection = models.Room.collection as unknown as Collection<{ _id: string }>;
-    this.snapshotsCollection = models.Snapshot.collection as unknown as Collection<{ _id: string }>;
+    this.summaries = new RoomSummaries(models, config, logger);
   }
 
   onAppended(listener: AppendedListener): void {
@@ -241,7 +236,12 @@ export class RoomService {
   async drain(): Promise<void> {
     await this.queue.idle();
     await this.writer.drain();
-    await this.summariesWritten();
+    await this.summaries.written();
+  }
+
+  /** Resolves once every room summary this process has marked is written: lists read their own writes. */
+  summariesWritten(): Promise<void> {
+    return this.summaries.written();
   }
 
   private async append(
@@ -266,64 +266,9 @@ export class RoomService {
     const snapshotDue = state.seq - room.snapshotSeq >= SNAPSHOT_EVERY;
     const next: CachedRoom = { state, lastHash: last.hash, snapshotSeq: snapshotDue ? state.seq : room.snapshotSeq };
     this.cache.set(roomId, next);
-    this.saveSummary(roomId, state, snapshotDue ? last.hash : undefined);
+    this.summaries.mark(roomId, state, snapshotDue ? last.hash : undefined);
     this.announce(state, events);
     return { roomId, seq: state.seq, events, duplicate: false, actor };
-  }
-
-  /**
-   * Marks the room's summary for writing. Summaries are written off the command's path, together
-   * for every room that changed in the last moment (only the latest state of each matters). The
-   * log is the truth; writes are guarded by seq so a late one never moves a summary back, and a
-   * failed one is repaired by the next.
-   */
-  private saveSummary(roomId: string, state: RoomState, snapshotHash: string | undefined): void {
-    const earlier = this.dirty.get(roomId);
-    this.dirty.set(roomId, { state, snapshotHash: snapshotHash ?? earlier?.snapshotHash, snapshotState: snapshotHash ? state : earlier?.snapshotState });
-    if (!this.flushing) this.flushing = this.flushSummaries();
-  }
-
-  /** Resolves once every summary marked so far is written: lists read their own writes. */
-  async summariesWritten(): Promise<void> {
-    while (this.flushing) await this.flushing;
-  }
-
-  private async flushSummaries(): Promise<void> {
-    // Everything marked while one batch is being written goes out in the next.
-    await new Promise((resolve) => setImmediate(resolve));
-    while (this.dirty.size > 0) await this.writeSummaries();
-    this.flushing = undefined;
-  }
-
-  private async writeSummaries(): Promise<void> {
-    const batch = [...this.dirty.entries()];
-    this.dirty.clear();
-    if (batch.length === 0) return;
-    const rooms = batch.map(([roomId, { state }]) => ({
-      updateOne: { filter: { _id: roomId, seq: { $lt: state.seq } }, update: { $set: roomFields(state, this.config) } },
-    }));
-    const snapshots = batch.flatMap(([roomId, { snapshotHash, snapshotState }]) =>
-      snapshotState
-        ? [
-            {
-              updateOne: {
-                filter: { _id: roomId, seq: { $lt: snapshotState.seq } },
-                update: { $set: { seq: snapshotState.seq, hash: snapshotHash ?? null, state: JSON.stringify(snapshotState) } },
-                upsert: true,
-              },
-            },
-          ]
-        : [],
-    );
-    await Promise.all([
-      this.roomsCollection.bulkWrite(rooms, { ordered: false }),
-      snapshots.length ? this.snapshotsCollection.bulkWrite(snapshots, { ordered: false }) : undefined,
-    ]).catch((err: unknown) => {
-      // A newer snapshot already there makes the upsert collide: nothing to do.
-      const writeErrors = (err as { writeErrors?: Array<{ code?: number }> }).writeErrors;
-      if (writeErrors?.every((e) => e.code === 11000)) return;
-      this.logger.warn({ err, rooms: batch.length }, 'room summaries not updated');
-    });
   }
 
   private stamp(
@@ -387,23 +332,6 @@ export class RoomService {
     if (!doc) return { state: emptyRoomState(roomId), lastHash: null, snapshotSeq: 0 };
     return { state: JSON.parse(doc.state) as RoomState, lastHash: doc.hash ?? null, snapshotSeq: doc.seq };
   }
-}
-
-function roomFields(state: RoomState, config: DomainConfig) {
-  return {
-    title: state.title,
-    jobId: state.jobId ?? null,
-    clientId: state.clientId,
-    freelancerId: state.freelancerId,
-    interviewerIds: state.interviewerIds,
-    memberIds: [state.clientId, state.freelancerId, ...state.interviewerIds],
-    agencyId: state.agencyId ?? null,
-    phase: state.phase,
-    seq: state.seq,
-    lastActivityAt: new Date(state.lastActivityAt),
-    nextDueAt: nextDeadline(state, config),
-    openProposal: openProposalOf(state),
-  };
 }
 
 function commitDoc(roomId: string, events: StoredEvent[], clientId: string | undefined) {
