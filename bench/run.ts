@@ -7,8 +7,8 @@
  *
  * Delivery: rooms of 5 connections post message.post at stepped offered rates, against the real
  * server (embedded store) and against bench/relay.ts; the load runs in its own process (bench/load.ts).
- * The highest rate whose end-to-end p99 stays within 50 ms (with nearly every command acknowledged)
- * is compared between the two. Progress goes to stderr; a table to stdout; JSON to bench/results/.
+ * Each load starts with an unreported warm-up step. The highest rate whose end-to-end p99 stays
+ * within 50 ms (with nearly every command acknowledged) is compared between the two. Progress goes to stderr; a table to stdout; JSON to bench/results/.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
