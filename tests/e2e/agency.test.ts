@@ -1,40 +1,35 @@
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 import {
   createRoom,
-  ensureClientBuilt,
   HAVE_CHROMIUM,
-  launchBrowser,
+  startBrowserSession,
+  type BrowserSession,
   openRoom,
   screenshot,
   seeText,
-  signedIn,
   textIs,
   type Tab,
 } from './support.js';
 
 describe.skipIf(!HAVE_CHROMIUM)('an agency manager follows the team live and answers for a member', () => {
   let server: TestServer;
-  let browser: Browser;
+  let session: BrowserSession;
   let carol: Tab;
   let alice: Tab;
   let bob: Tab;
 
   beforeAll(async () => {
-    [server] = await Promise.all([startTestServer(), ensureClientBuilt()]);
-    browser = await launchBrowser();
     // Everyone signs in first: the server learns bob's agency and carol's role from their tokens.
-    [carol, bob, alice] = await Promise.all([
-      signedIn(browser, server.url, 'carol'),
-      signedIn(browser, server.url, 'bob'),
-      signedIn(browser, server.url, 'alice'),
-    ]);
+    session = await startBrowserSession(['carol', 'bob', 'alice']);
+    server = session.server;
+    carol = session.tabs.carol!;
+    bob = session.tabs.bob!;
+    alice = session.tabs.alice!;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+    await session?.close();
   });
 
   it('carol sees offers to bob arrive live (pending offers first) and declines one on his behalf', async () => {

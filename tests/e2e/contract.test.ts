@@ -1,14 +1,12 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
 import {
   countIs,
-  ensureClientBuilt,
   HAVE_CHROMIUM,
-  launchBrowser,
+  startBrowserSession,
+  type BrowserSession,
   screenshot,
   seeText,
-  signedIn,
   textIs,
   type Tab,
 } from './support.js';
@@ -19,23 +17,18 @@ async function milestoneStatus(page: Page, status: string): Promise<void> {
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('a contract from interview to feedback, live on both sides', () => {
-  let server: TestServer;
-  let browser: Browser;
+  let session: BrowserSession;
   let alice: Tab;
   let bob: Tab;
 
   beforeAll(async () => {
-    [server] = await Promise.all([startTestServer(), ensureClientBuilt()]);
-    browser = await launchBrowser();
-    [alice, bob] = await Promise.all([
-      signedIn(browser, server.url, 'alice'),
-      signedIn(browser, server.url, 'bob'),
-    ]);
+    session = await startBrowserSession(['alice', 'bob']);
+    alice = session.tabs.alice!;
+    bob = session.tabs.bob!;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+    await session?.close();
   });
 
   it('interview → offer → counter → accept → fund → submit with a file → changes → resubmit → release → end → feedback', async () => {
@@ -99,13 +92,11 @@ describe.skipIf(!HAVE_CHROMIUM)('a contract from interview to feedback, live on 
     // bob submits with a file (upload progress shown)
     const form = b.getByTestId('milestone-submit-form');
     await form.getByTestId('milestone-submit-note').fill('Two directions attached.');
-    await form
-      .getByTestId('file-input')
-      .setInputFiles({
-        name: 'logo-drafts.txt',
-        mimeType: 'text/plain',
-        buffer: Buffer.from('drafts '.repeat(2000)),
-      });
+    await form.getByTestId('file-input').setInputFiles({
+      name: 'logo-drafts.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('drafts '.repeat(2000)),
+    });
     await form.getByTestId('uploaded').waitFor();
     await countIs(form.getByTestId('upload-progress'), 0);
     await form.getByTestId('milestone-submit').click();

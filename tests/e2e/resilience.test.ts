@@ -1,15 +1,14 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 import {
   countIs,
   createRoom,
-  ensureClientBuilt,
   HAVE_CHROMIUM,
-  launchBrowser,
+  startBrowserSession,
+  type BrowserSession,
   openRoom,
   seeText,
-  signedIn,
   type Tab,
 } from './support.js';
 
@@ -29,25 +28,22 @@ describe.skipIf(!HAVE_CHROMIUM)(
   'the room in a real browser: offline queue, catch-up, chat details, hostile text',
   () => {
     let server: TestServer;
-    let browser: Browser;
+    let session: BrowserSession;
     let alice: Tab;
     let bob: Tab;
     let roomId: string;
 
     beforeAll(async () => {
-      [server] = await Promise.all([startTestServer(), ensureClientBuilt()]);
-      browser = await launchBrowser();
-      [alice, bob] = await Promise.all([
-        signedIn(browser, server.url, 'alice'),
-        signedIn(browser, server.url, 'bob'),
-      ]);
+      session = await startBrowserSession(['alice', 'bob']);
+      server = session.server;
+      alice = session.tabs.alice!;
+      bob = session.tabs.bob!;
       roomId = await createRoom(server.url, 'alice', { title: 'Brand guidelines', freelancerId: 'bob' });
       await Promise.all([openRoom(alice.page, roomId), openRoom(bob.page, roomId)]);
     });
 
     afterAll(async () => {
-      await browser?.close();
-      await server?.stop();
+      await session?.close();
     });
 
     it('bob offline: his message is queued, survives a reload, and every message arrives exactly once on both sides', async () => {
@@ -155,13 +151,11 @@ describe.skipIf(!HAVE_CHROMIUM)(
       const a = alice.page;
       const b = bob.page;
       const composer = a.getByTestId('composer');
-      await composer
-        .getByTestId('file-input')
-        .setInputFiles({
-          name: 'palette.txt',
-          mimeType: 'text/plain',
-          buffer: Buffer.from('#112233\n#445566\n'),
-        });
+      await composer.getByTestId('file-input').setInputFiles({
+        name: 'palette.txt',
+        mimeType: 'text/plain',
+        buffer: Buffer.from('#112233\n#445566\n'),
+      });
       await seeText(composer.getByTestId('uploaded'), 'palette.txt');
       await say(a, 'Here is the palette.');
       const message = b.locator('[data-testid="message"]').filter({ hasText: 'Here is the palette.' });

@@ -12,7 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Locator, type Page } 
 import { expect } from 'vitest';
 import { build } from 'vite';
 import { devToken, request } from '../support/http.js';
-import { ROOT } from '../support/server.js';
+import { ROOT, startTestServer, type TestServer } from '../support/server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -152,4 +152,31 @@ export async function textIs(locator: Locator, text: string, timeout = 15_000): 
 /** Waits until the locator matches exactly `n` elements. */
 export async function countIs(locator: Locator, n: number, timeout = 15_000): Promise<void> {
   await expect.poll(() => locator.count(), { timeout }).toBe(n);
+}
+
+export interface BrowserSession {
+  server: TestServer;
+  browser: Browser;
+  /** One signed-in tab per user, by user id. */
+  tabs: Record<string, Tab>;
+  close(): Promise<void>;
+}
+
+/**
+ * A server serving the built app, one browser, and a signed-in tab for each user. Everyone signs
+ * in before the test starts, so the server already knows each user's agency and role.
+ */
+export async function startBrowserSession(users: string[]): Promise<BrowserSession> {
+  const [server] = await Promise.all([startTestServer(), ensureClientBuilt()]);
+  const browser = await launchBrowser();
+  const tabs = await Promise.all(users.map((user) => signedIn(browser, server.url, user)));
+  return {
+    server,
+    browser,
+    tabs: Object.fromEntries(users.map((user, i) => [user, tabs[i]!])),
+    async close() {
+      await browser.close();
+      await server.stop();
+    },
+  };
 }
