@@ -2,7 +2,6 @@ import type { Request, Response } from 'express';
 import { Router } from 'express';
 import multer from 'multer';
 import { pipeline } from 'node:stream/promises';
-import { z } from 'zod';
 import { decide, type RoomFile, type UserIdentity } from '../../../shared/domain/index.js';
 import type { FileInfo, FileUploadResponse } from '../../../shared/schemas/http.js';
 import { ApiError } from '../../application/errors.js';
@@ -10,9 +9,8 @@ import { displayName, SNIFF_BYTES, sniffContentType } from '../../application/fi
 import type { RoomService } from '../../application/room-service.js';
 import { FileTooLargeError, type FileBucket, type StoredFile } from '../../store/files-bucket.js';
 import { currentUser } from './authenticate.js';
-import { parse } from './validate.js';
+import { parse, RoomIdParamSchema } from './validate.js';
 
-const RoomIdSchema = z.string().min(1).max(100);
 
 /** What the multipart envelope around the one file may add to MAX_UPLOAD_BYTES at most. */
 const ENVELOPE_BYTES = 64 * 1024;
@@ -33,7 +31,7 @@ export function fileRoutes(rooms: RoomService, bucket: FileBucket, maxUploadByte
 
   api.post('/rooms/:id/files', async (req, res) => {
     const user = currentUser(req);
-    const roomId = parse(RoomIdSchema, req.params.id);
+    const roomId = parse(RoomIdParamSchema, req.params.id);
     // Authorize before a byte of the body is read: outsiders and closed rooms cost nothing.
     const { state, actor } = await rooms.access(roomId, user);
     const probe = decide(state, PROBE_SHARE, actor, new Date());

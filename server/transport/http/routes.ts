@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { redactState, visibleTo } from '../../../shared/domain/index.js';
 import { CommandSchema } from '../../../shared/schemas/commands.js';
 import { ClientIdSchema } from '../../../shared/schemas/socket.js';
-import { CreateRoomBodySchema, EventsQuerySchema } from '../../../shared/schemas/http.js';
+import { CreateRoomBodySchema, DevTokenBodySchema, EventsQuerySchema } from '../../../shared/schemas/http.js';
 import { ApiError } from '../../application/errors.js';
 import { exportRoom } from '../../application/room-export.js';
 import type { RoomQueries } from '../../application/room-queries.js';
@@ -11,11 +11,9 @@ import type { RoomService } from '../../application/room-service.js';
 import type { Config } from '../../config.js';
 import { findDevUser, signDevToken } from '../auth/dev-users.js';
 import { currentUser } from './authenticate.js';
-import { parse } from './validate.js';
+import { parse, RoomIdParamSchema } from './validate.js';
 
-const RoomIdSchema = z.string().min(1).max(100);
 const HttpCommandBodySchema = z.strictObject({ clientId: ClientIdSchema, command: CommandSchema });
-const DevTokenBodySchema = z.strictObject({ userId: z.string().min(1).max(100) });
 
 /** Every HTTP endpoint of PROTOCOL.md behind authentication. */
 export function apiRoutes(rooms: RoomService, queries: RoomQueries): Router {
@@ -34,19 +32,19 @@ export function apiRoutes(rooms: RoomService, queries: RoomQueries): Router {
   });
 
   api.get('/rooms/:id', async (req, res) => {
-    const { state, actor } = await rooms.access(parse(RoomIdSchema, req.params.id), currentUser(req));
+    const { state, actor } = await rooms.access(parse(RoomIdParamSchema, req.params.id), currentUser(req));
     res.json({ ok: true, room: redactState(state, actor) });
   });
 
   api.get('/rooms/:id/events', async (req, res) => {
-    const { state, actor } = await rooms.access(parse(RoomIdSchema, req.params.id), currentUser(req));
+    const { state, actor } = await rooms.access(parse(RoomIdParamSchema, req.params.id), currentUser(req));
     const { after, limit } = parse(EventsQuerySchema, req.query);
     const events = await queries.visibleEvents(state.id, actor, after, limit);
     res.json({ ok: true, events, seq: state.seq });
   });
 
   api.get('/rooms/:id/export', async (req, res) => {
-    const { state, actor } = await rooms.access(parse(RoomIdSchema, req.params.id), currentUser(req));
+    const { state, actor } = await rooms.access(parse(RoomIdParamSchema, req.params.id), currentUser(req));
     const body = await exportRoom(state, actor, queries);
     res.setHeader('Content-Disposition', `attachment; filename="workroom-${state.id}.json"`);
     res.json(body);
@@ -55,7 +53,7 @@ export function apiRoutes(rooms: RoomService, queries: RoomQueries): Router {
   // The same command path as the socket's room:command, for clients without a socket.
   api.post('/rooms/:id/commands', async (req, res) => {
     const user = currentUser(req);
-    const roomId = parse(RoomIdSchema, req.params.id);
+    const roomId = parse(RoomIdParamSchema, req.params.id);
     const { clientId, command } = parse(HttpCommandBodySchema, req.body);
     const result = await rooms.execute(roomId, user, clientId, command);
     res.status(result.duplicate ? 200 : 201).json({
