@@ -4,10 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hasBinary, startRedis as startTestRedis, type RedisProcess } from '../tests/support/server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '..');
@@ -112,18 +112,7 @@ export async function startStore(): Promise<Child & { remove(): Promise<void> }>
   return { ...child, remove: () => rm(dataDir, { recursive: true, force: true }) };
 }
 
-/** redis-server on a free loopback port without persistence, or null when it is not installed. */
-export async function startRedis(): Promise<Child | null> {
-  const port = await new Promise<number>((ok) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => ok(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-  try {
-    const child = await startChild('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {}, /(Ready to accept connections)/);
-    return { ...child, url: `redis://127.0.0.1:${port}` };
-  } catch {
-    return null;
-  }
+/** redis-server on a free loopback port without persistence (as the tests run it), or null when it is not installed. */
+export async function startRedis(): Promise<RedisProcess | null> {
+  return hasBinary('redis-server') ? startTestRedis() : null;
 }
