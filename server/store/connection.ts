@@ -2,7 +2,8 @@ import { MongoClient, type MongoClientOptions } from 'mongodb';
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { startEmbeddedMongo, type EmbeddedMongo } from '../embedded-mongo/index.js';
+import type { EmbeddedMongo } from '../embedded-mongo/index.js';
+import { startEmbeddedMongoThread } from '../embedded-mongo/thread.js';
 
 // Filters built from request data can never smuggle in query operators, and unknown filter
 // keys are an error rather than silently dropped.
@@ -18,17 +19,22 @@ export interface StoreConnection {
 }
 
 /**
- * Connects to MongoDB: the configured server, or an embedded store started in this process
- * with its data in DATA_DIR, so a bare machine needs nothing installed.
+ * Connects to MongoDB: the configured server, or an embedded store started on a thread of this
+ * process with its data in DATA_DIR, so a bare machine needs nothing installed.
  */
 export async function connectStore(config: Config, logger: Logger): Promise<StoreConnection> {
   let embedded: EmbeddedMongo | undefined;
   let uri = config.mongodbUri;
   if (!uri) {
-    embedded = await startEmbeddedMongo({
+    embedded = await startEmbeddedMongoThread({
       port: 0,
       dataDir: config.dataDir,
       log: (msg, fields) => logger.info({ store: 'embedded', ...fields }, msg),
+      onCrash: (err) => {
+        // Nothing can be kept any more: stop rather than accept commands that cannot be stored.
+        logger.fatal({ err }, 'the embedded store stopped');
+        process.exit(1);
+      },
     });
     uri = `${embedded.uri}/workroom`;
     logger.info({ uri, dataDir: config.dataDir }, 'embedded MongoDB-compatible store started');

@@ -1,0 +1,65 @@
+import { Worker } from 'node:worker_threads';
+import type { EmbeddedMongo, EmbeddedMongoOptions } from './index.js';
+
+/** What the store's thread tells the thread that started it. */
+export type ThreadReport =
+  | { kind: 'ready'; uri: string; port: number }
+  | { kind: 'failed'; message: string }
+  | { kind: 'log'; msg: string; fields?: object }
+  | { kind: 'closed' };
+
+export type ThreadOptions = Omit<EmbeddedMongoOptions, 'log'> & {
+  log?: (msg: string, fields?: object) => void;
+  /** Called if the store's thread dies after it started: the process has lost its store. */
+  onCrash?: (err: Error) => void;
+};
+
+/**
+ * Starts the embedded store on a thread of its own. Its work (BSON, indexes, the log) then runs
+ * beside the server's event loop instead of on it: socket traffic is not held up by a large
+ * write, and a second core does the store's share. The driver reaches it over loopback TCP,
+ * exactly as it would reach a separate mongod.
+ */
+export async function startEmbeddedMongoThread(options: ThreadOptions = {}): Promise<EmbeddedMongo> {
+  const { log = () => {}, onCrash, ...storeOptions } = options;
+  const [entry, entryOptions] = threadEntry();
+  const worker = new Worker(entry, { ...entryOptions, workerData: storeOptions });
+  let started = false;
+  let closing = false;
+  const closed = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+
+  const ready = await new Promise<{ uri: string; port: number }>((resolve, reject) => {
+    worker.on('message', (report: ThreadReport) => {
+      if (report.kind === 'log') log(report.msg, report.fields);
+      else if (report.kind === 'ready') resolve(report);
+      else if (report.kind === 'failed') reject(new Error(report.message));
+    });
+    worker.once('error', (err) => (started ? onCrash?.(err) : reject(err)));
+    worker.once('exit', (code) => {
+      if (!started) reject(new Error(`the embedded store's thread exited with code ${code}`));
+      else if (!closing) onCrash?.(new Error(`the embedded store's thread exited with code ${code}`));
+    });
+  });
+  started = true;
+
+  return {
+    ...ready,
+    async close() {
+      if (closing) return closed;
+      closing = true;
+      worker.postMessage('close');
+      await closed;
+    },
+  };
+}
+
+/**
+ * The thread's entry: the compiled file, or, run from TypeScript sources (tsx, vitest), a small
+ * script that loads the source through tsx (a thread does not inherit the parent's loader).
+ */
+function threadEntry(): [string | URL, { eval?: boolean }] {
+  if (!import.meta.url.endsWith('.ts')) return [new URL('./thread-entry.js', import.meta.url), {}];
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./thread-entry.ts', import.meta.url).href;
+  return [`import(${JSON.stringify(tsx)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}))`, { eval: true }];
+}
