@@ -1,4 +1,4 @@
-import type { Collection } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import { nextDeadline, type DomainConfig, type RoomState } from '../../shared/domain/index.js';
 import type { Logger } from '../logger.js';
 import type { Models } from '../store/models.js';
@@ -11,14 +11,27 @@ interface Pending {
 }
 
 /**
+ * Under load (a batch of at least BUSY_BATCH rooms), the next batch waits FLUSH_DELAY_MS: a busy
+ * room changes with every message, and writing its summary once a second rather than once per
+ * command halves the store's work. When quiet, summaries are written at once, so other processes
+ * see them at once too; readers of this process never wait: `written()` ends the pause.
+ */
+const BUSY_BATCH = 20;
+const FLUSH_DELAY_MS = 1_000;
+/** Updates per store command when writing summaries (see writeBatch). */
+const WRITE_PIECE = 10;
+
+/**
  * The room documents (what lists, candidacies and the scheduler read) and the snapshots, written
- * off the command's path: everything marked while one batch is being written goes out together
- * in the next, and only the latest state of each room matters. The log is the truth: writes are
- * guarded by seq so a late one never moves a summary back, and a failed one is repaired by the next.
+ * off the command's path: everything marked while one batch is written (or paused, under load)
+ * goes out together in the next, and only the latest state of each room matters. The log is the
+ * truth: writes are guarded by seq so a late one never moves a summary back, and a failed one is
+ * repaired by the next.
  */
 export class RoomSummaries {
   private readonly pending = new Map<string, Pending>();
   private flushing: Promise<void> | undefined;
+  private startNow: (() => void) | undefined;
   private readonly rooms: Collection<{ _id: string }>;
   private readonly snapshots: Collection<{ _id: string }>;
 
@@ -37,45 +50,70 @@ export class RoomSummaries {
     this.flushing ??= this.flush();
   }
 
-  /** Resolves once every summary marked so far is written. */
+  /** Resolves once every summary marked so far is written (ending a pause). */
   async written(): Promise<void> {
+    this.startNow?.();
     while (this.flushing) await this.flushing;
   }
 
   private async flush(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
-    while (this.pending.size > 0) await this.writeBatch();
+    while (this.pending.size > 0) {
+      const rooms = this.pending.size;
+      await this.writeBatch();
+      if (rooms >= BUSY_BATCH && this.pending.size > 0) await this.pause();
+    }
     this.flushing = undefined;
+  }
+
+  private async pause(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, FLUSH_DELAY_MS);
+      this.startNow = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.startNow = undefined;
   }
 
   private async writeBatch(): Promise<void> {
     const batch = [...this.pending.entries()];
     this.pending.clear();
-    const rooms = batch.map(([roomId, { state }]) => ({
-      updateOne: { filter: { _id: roomId, seq: { $lt: state.seq } }, update: { $set: roomFields(state, this.config) } },
-    }));
-    const snapshots = batch.flatMap(([roomId, { snapshot }]) =>
-      snapshot
-        ? [
-            {
-              updateOne: {
-                filter: { _id: roomId, seq: { $lt: snapshot.state.seq } },
-                update: { $set: { seq: snapshot.state.seq, hash: snapshot.hash, state: JSON.stringify(snapshot.state) } },
-                upsert: true,
+    // In small pieces, one after another: the store runs commands in turn, and a hundred updates
+    // at once would hold up the commits (and so every acknowledgement) queued behind them.
+    for (let i = 0; i < batch.length; i += WRITE_PIECE) {
+      const piece = batch.slice(i, i + WRITE_PIECE);
+      const rooms = piece.map(([roomId, { state }]) => ({
+        updateOne: { filter: { _id: roomId, seq: { $lt: state.seq } }, update: { $set: roomFields(state, this.config) } },
+      }));
+      const snapshots = piece.flatMap(([roomId, { snapshot }]) =>
+        snapshot
+          ? [
+              {
+                updateOne: {
+                  filter: { _id: roomId, seq: { $lt: snapshot.state.seq } },
+                  update: { $set: { seq: snapshot.state.seq, hash: snapshot.hash, state: JSON.stringify(snapshot.state) } },
+                  upsert: true,
+                },
               },
-            },
-          ]
-        : [],
-    );
-    await Promise.all([
-      this.rooms.bulkWrite(rooms, { ordered: false }),
-      snapshots.length ? this.snapshots.bulkWrite(snapshots, { ordered: false }) : undefined,
-    ]).catch((err: unknown) => {
+            ]
+          : [],
+      );
+      await this.bulk(this.rooms, rooms);
+      if (snapshots.length > 0) await this.bulk(this.snapshots, snapshots);
+    }
+  }
+
+  private async bulk(collection: Collection<{ _id: string }>, ops: AnyBulkWriteOperation<{ _id: string }>[]): Promise<void> {
+    try {
+      await collection.bulkWrite(ops, { ordered: false });
+    } catch (err) {
       // A newer snapshot already there makes the upsert collide: nothing to do.
       const writeErrors = (err as { writeErrors?: Array<{ code?: number }> }).writeErrors;
       if (writeErrors?.every((e) => e.code === 11000)) return;
-      this.logger.warn({ err, rooms: batch.length }, 'room summaries not updated');
-    });
+      this.logger.warn({ err, rooms: ops.length }, 'room summaries not updated');
+    }
   }
 }
 
