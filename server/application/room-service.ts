@@ -42,7 +42,15 @@ export interface CommandResult {
 /** Called after events are durable and the sender has been answered: broadcasts, notifications. */
 export type AppendedListener = (room: RoomState, events: StoredEvent[]) => void;
 
-const SNAPSHOT_EVERY = 50;
+/**
+ * A room's snapshot is rewritten after max(50, a quarter of its seq) new events: a snapshot holds
+ * the whole state, so a fixed interval would rewrite a long room's history over and over (the
+ * write volume would grow with the square of its length); this keeps it linear while a cold load
+ * still folds at most a fifth of the log.
+ */
+function snapshotDue(seq: number, snapshotSeq: number): boolean {
+  return seq - snapshotSeq >= Math.max(50, Math.floor(snapshotSeq / 4));
+}
 const MAX_ATTEMPTS = 8;
 
 /**
@@ -263,10 +271,10 @@ export class RoomService {
     }
     const state = events.reduce(evolve, room.state);
     const last = events[events.length - 1]!;
-    const snapshotDue = state.seq - room.snapshotSeq >= SNAPSHOT_EVERY;
-    const next: CachedRoom = { state, lastHash: last.hash, snapshotSeq: snapshotDue ? state.seq : room.snapshotSeq };
+    const due = snapshotDue(state.seq, room.snapshotSeq);
+    const next: CachedRoom = { state, lastHash: last.hash, snapshotSeq: due ? state.seq : room.snapshotSeq };
     this.cache.set(roomId, next);
-    this.summaries.mark(roomId, state, snapshotDue ? last.hash : undefined);
+    this.summaries.mark(roomId, state, due ? last.hash : undefined);
     this.announce(state, events);
     return { roomId, seq: state.seq, events, duplicate: false, actor };
   }
