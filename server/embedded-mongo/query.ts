@@ -176,12 +176,34 @@ export function compileFilter(filter: unknown): Pred {
   if (filter === undefined || filter === null) return EMPTY_FILTER;
   if (!isPlainObject(filter)) fail(2, 'filter must be an object');
   if (Object.keys(filter).length === 0) return EMPTY_FILTER;
+  const simple = compileSimpleFilter(filter);
+  if (simple) return simple;
   try {
     const q = new QueryBase(filter, mingoOptions());
     return (doc) => q.test(doc as Document);
   } catch (err) {
     fail(2, err instanceof Error ? err.message : String(err));
   }
+}
+
+/**
+ * Most filters a server sends are fields compared with values (`{ _id, seq: { $lt: n } }`); those
+ * are built straight from the operators above, without mingo's per-query set-up, which would
+ * otherwise cost more than the write they guard. Anything else (null for undefined here) goes to mingo.
+ */
+function compileSimpleFilter(filter: Document): Pred | null {
+  const preds: Pred[] = [];
+  for (const [field, value] of Object.entries(filter)) {
+    if (field.startsWith('$')) return null;
+    if (!isPlainObject(value)) {
+      preds.push(makeEq(field, value));
+      continue;
+    }
+    const ops = Object.entries(value);
+    if (ops.length === 0 || !ops.every(([op]) => Object.hasOwn(bsonQueryOps, op))) return null;
+    for (const [op, operand] of ops) preds.push((bsonQueryOps[op] as QueryOp)(field, operand, {} as Options));
+  }
+  return preds.length === 1 ? (preds[0] as Pred) : (doc) => preds.every((p) => p(doc));
 }
 
 export function aggregate(docs: Iterable<Document>, pipeline: Document[], resolver?: (name: string) => Document[]): Document[] {
