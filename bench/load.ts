@@ -35,6 +35,8 @@ export interface StepResult {
   serverRssMiB: number;
   /** Open file descriptors (sockets, files) of the server processes: a leak shows here. */
   serverHandles: number;
+  /** This load generator's own CPU: near 100% means the step measured the generator, not the target. */
+  loadCpuPercent: number;
 }
 
 const plan = JSON.parse(process.argv[2] ?? '{}') as LoadPlan;
@@ -131,6 +133,7 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
   });
 
   const cpuBefore = plan.serverPids.reduce((t, pid) => t + cpuTicks(pid), 0);
+  const loadCpuBefore = process.cpuUsage();
   const started = performance.now();
   let owed = 0;
   let next = 0;
@@ -161,6 +164,7 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
   });
   const elapsed = (performance.now() - started) / 1000;
   const cpuAfter = plan.serverPids.reduce((t, pid) => t + cpuTicks(pid), 0);
+  const loadCpu = process.cpuUsage(loadCpuBefore);
   // What is still in flight at the end of the step counts late, not never.
   await new Promise((r) => setTimeout(r, 1_000));
   listeners.forEach((off) => off());
@@ -176,6 +180,7 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
     serverCpuPercent: ((cpuAfter - cpuBefore) / 100 / elapsed) * 100,
     serverRssMiB: plan.serverPids.reduce((t, pid) => t + rssMiB(pid), 0),
     serverHandles: plan.serverPids.reduce((t, pid) => t + readdirSync(`/proc/${pid}/fd`).length, 0),
+    loadCpuPercent: ((loadCpu.user + loadCpu.system) / 1e6 / elapsed) * 100,
   };
 }
 
@@ -189,7 +194,7 @@ async function main(): Promise<void> {
     steps.push(step);
     progress(
       `    ${plan.kind} ${rate} msg/s offered: ${Math.round(step.deliveredPerSecond)} events/s delivered, ` +
-        `ack p99 ${step.ackP99.toFixed(1)} ms, e2e p99 ${step.e2eP99.toFixed(1)} ms, CPU ${Math.round(step.serverCpuPercent)}%`,
+        `ack p99 ${step.ackP99.toFixed(1)} ms, e2e p99 ${step.e2eP99.toFixed(1)} ms, CPU ${Math.round(step.serverCpuPercent)}% (load generator ${Math.round(step.loadCpuPercent)}%)`,
     );
     if (!(step.e2eP99 <= plan.giveUpP99Ms) || step.acked < step.sent * 0.9) break;
   }
