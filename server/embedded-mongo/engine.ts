@@ -170,8 +170,10 @@ export class Engine {
     if (ops.length === 0) return;
     const done = this.persistence.append(ops);
     if (!this.snapshotting && this.persistence.logBytes > this.snapshotThreshold) {
+      const started = performance.now();
       this.snapshotting = this.persistence
         .snapshot(() => this.images())
+        .then(() => this.log('store snapshot written', { ms: Math.round(performance.now() - started) }))
         .catch((err: unknown) => this.log('store snapshot failed', { error: String(err) }))
         .finally(() => {
           this.snapshotting = undefined;
