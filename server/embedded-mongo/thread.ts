@@ -26,19 +26,25 @@ export async function startEmbeddedMongoThread(options: ThreadOptions = {}): Pro
   const worker = new Worker(entry, { ...entryOptions, workerData: storeOptions });
   let started = false;
   let closing = false;
+  let crashed = false;
   const closed = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
 
   const ready = await new Promise<{ uri: string; port: number }>((resolve, reject) => {
+    // An uncaught error is followed by the exit: whichever comes first is the one reported.
+    const fail = (err: Error): void => {
+      if (!started) reject(err);
+      else if (!closing && !crashed) {
+        crashed = true;
+        onCrash?.(err);
+      }
+    };
     worker.on('message', (report: ThreadReport) => {
       if (report.kind === 'log') log(report.msg, report.fields);
       else if (report.kind === 'ready') resolve(report);
       else if (report.kind === 'failed') reject(new Error(report.message));
     });
-    worker.once('error', (err) => (started ? onCrash?.(err) : reject(err)));
-    worker.once('exit', (code) => {
-      if (!started) reject(new Error(`the embedded store's thread exited with code ${code}`));
-      else if (!closing) onCrash?.(new Error(`the embedded store's thread exited with code ${code}`));
-    });
+    worker.once('error', fail);
+    worker.once('exit', (code) => fail(new Error(`the embedded store's thread exited with code ${code}`)));
   });
   started = true;
 
