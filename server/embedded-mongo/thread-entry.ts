@@ -14,10 +14,8 @@ try {
   report({ kind: 'ready', uri: store.uri, port: store.port });
   port.on('message', (message: unknown) => {
     if (message !== 'close') return;
-    void store.close().finally(() => {
-      report({ kind: 'closed' });
-      port.close();
-    });
+    // Closing the port ends the thread; the parent waits for that exit.
+    void store.close().finally(() => port.close());
   });
 } catch (err) {
   report({ kind: 'failed', message: err instanceof Error ? err.message : String(err) });

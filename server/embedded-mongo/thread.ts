@@ -5,8 +5,7 @@ import type { EmbeddedMongo, EmbeddedMongoOptions } from './index.js';
 export type ThreadReport =
   | { kind: 'ready'; uri: string; port: number }
   | { kind: 'failed'; message: string }
-  | { kind: 'log'; msg: string; fields?: object }
-  | { kind: 'closed' };
+  | { kind: 'log'; msg: string; fields?: object };
 
 export type ThreadOptions = Omit<EmbeddedMongoOptions, 'log'> & {
   log?: (msg: string, fields?: object) => void;
