@@ -123,5 +123,11 @@ export class FileBucket {
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     while (upload.state.outstandingRequests > 0 && Date.now() < deadline) await sleep(5);
     await this.delete(upload.id.toHexString());
+    // Under load a chunk write the stream had already handed off can still land after that
+    // delete (seen with the store on its own thread): look again until none is left.
+    while (Date.now() < deadline && (await this.chunks.countDocuments({ files_id: upload.id }, { limit: 1 })) > 0) {
+      await sleep(20);
+      await this.delete(upload.id.toHexString());
+    }
   }
 }
