@@ -1,8 +1,11 @@
 import type { Collection, Document, MongoBulkWriteError } from 'mongodb';
 
-/** Why a commit was refused: another writer took the seq, or the clientId was seen before. */
+/**
+ * Why a commit was refused: another writer took the seq, the clientId was seen before, or an
+ * earlier commit of the same room in the same group was refused (this one builds on it).
+ */
 export class CommitConflict extends Error {
-  constructor(readonly on: 'seq' | 'clientId') {
+  constructor(readonly on: 'seq' | 'clientId' | 'earlier') {
     super(`commit conflicts on ${on}`);
   }
 }
@@ -18,10 +21,15 @@ const MAX_BATCHES_IN_FLIGHT = 4;
 
 /**
  * Writes commits of many rooms together: everything queued in one turn of the event loop goes out
- * as one unordered insertMany (later ones while MAX_BATCHES_IN_FLIGHT are out wait and merge into
+ * as one ordered insertMany (later ones while MAX_BATCHES_IN_FLIGHT are out wait and merge into
  * the next), and each caller is answered only when its own commit is durable (the connection's
- * write concern) or refused. Batches in flight together never hold two commits of one room: the
- * room service appends a room's next command only after the previous one is answered.
+ * write concern) or refused.
+ *
+ * A group is a room's commits that build on each other, in order. The caller sends a room's next
+ * group only after the previous one is answered, so batches in flight together never hold
+ * commits of one room. When a commit is refused, the commits after it in the batch are not
+ * written: those of the same room are refused with it (they build on it), the others go out again
+ * in the next batch.
  */
 export class CommitWriter {
   private queue: Pending[] = [];
@@ -35,11 +43,15 @@ export class CommitWriter {
   ) {}
 
   write(doc: Document): Promise<void> {
-    if (!this.options.batching) return this.writeOne(doc);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ doc, resolve, reject });
-      this.schedule();
-    });
+    return this.writeGroup([doc])[0]!;
+  }
+
+  /** Writes a room's commits in order; one refused refuses those after it. One promise per commit. */
+  writeGroup(docs: Document[]): Promise<void>[] {
+    if (!this.options.batching) return this.writeOneByOne(docs);
+    const answers = docs.map((doc) => new Promise<void>((resolve, reject) => this.queue.push({ doc, resolve, reject })));
+    this.schedule();
+    return answers;
   }
 
   /** Resolves once everything queued so far has been written or refused. */
@@ -48,12 +60,29 @@ export class CommitWriter {
     await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
-  private async writeOne(doc: Document): Promise<void> {
-    try {
-      await this.collection.insertOne(doc);
-    } catch (err) {
-      throw conflictOf(err) ?? err;
-    }
+  private writeOneByOne(docs: Document[]): Promise<void>[] {
+    this.inFlight++;
+    let previous: Promise<void> = Promise.resolve();
+    const answers = docs.map((doc) => {
+      previous = previous.then(
+        async () => {
+          try {
+            await this.collection.insertOne(doc);
+          } catch (err) {
+            throw conflictOf(err) ?? err;
+          }
+        },
+        () => {
+          throw new CommitConflict('earlier');
+        },
+      );
+      return previous;
+    });
+    void previous.catch(() => undefined).then(() => {
+      this.inFlight--;
+      this.notifyIdle();
+    });
+    return answers;
   }
 
   private schedule(): void {
@@ -69,25 +98,38 @@ export class CommitWriter {
     const batch = this.queue;
     this.queue = [];
     this.inFlight++;
-    const failed = new Map<number, unknown>();
+    // The first refused commit (an ordered insert stops there), or a failure that says nothing
+    // about which commits landed: then all fail, and callers retry by clientId.
+    let refused: { index: number; err: unknown } | undefined;
+    let failure: { err: unknown } | undefined;
     try {
       await this.collection.insertMany(
         batch.map((p) => p.doc),
-        { ordered: false },
+        { ordered: true },
       );
     } catch (err) {
       const writeErrors = (err as Partial<MongoBulkWriteError>).writeErrors;
-      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : undefined;
-      if (!list) {
-        // Nothing is known about which documents landed: fail them all; callers retry by clientId.
-        batch.forEach((_, i) => failed.set(i, err));
-      } else {
-        for (const we of list) failed.set(we.index, conflictOf(we) ?? new Error(we.errmsg ?? 'write failed'));
-      }
+      const first = Array.isArray(writeErrors) ? writeErrors[0] : writeErrors;
+      if (first) refused = { index: first.index, err: conflictOf(first) ?? new Error(first.errmsg ?? 'write failed') };
+      else failure = { err };
     }
     this.inFlight--;
-    batch.forEach((p, i) => (failed.has(i) ? p.reject(failed.get(i)) : p.resolve()));
+    const retry: Pending[] = [];
+    const refusedRoom: unknown = refused && batch[refused.index]?.doc.roomId;
+    batch.forEach((p, i) => {
+      if (failure) p.reject(failure.err);
+      else if (!refused || i < refused.index) p.resolve();
+      else if (i === refused.index) p.reject(refused.err);
+      else if (p.doc.roomId === refusedRoom) p.reject(new CommitConflict('earlier'));
+      else retry.push(p);
+    });
+    // Not attempted after a refusal: first in line for the next batch.
+    this.queue = [...retry, ...this.queue];
     this.schedule();
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
     if (this.queue.length === 0 && this.inFlight === 0) this.idle.splice(0).forEach((resolve) => resolve());
   }
 }
