@@ -12,9 +12,4 @@ export class KeyedQueue {
     });
     return result;
   }
-
-  /** Resolves when every task queued so far has finished. */
-  async idle(): Promise<void> {
-    while (this.tails.size > 0) await Promise.all([...this.tails.values()]);
-  }
 }

@@ -22,9 +22,11 @@ import { CommitConflict, type CommitWriter } from '../store/commit-writer.js';
 import type { Models } from '../store/models.js';
 import { ApiError } from './errors.js';
 import { hashEvent } from './evidence.js';
+import { CommitPipeline } from './commit-pipeline.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { RoomSummaries, roomFields } from './room-summaries.js';
 import { RoomCache, type CachedRoom } from './room-cache.js';
+import { Tracker } from './tracker.js';
 
 type FileShareCommand = Extract<InternalCommand, { type: 'file.share' }>;
 
@@ -53,14 +55,24 @@ function snapshotDue(seq: number, snapshotSeq: number): boolean {
 }
 const MAX_ATTEMPTS = 8;
 
+/** A command decided in its room's queue; its outcome is awaited outside, so the queue moves on. */
+interface Decided<T> {
+  done: Promise<T>;
+}
+
 /**
- * A command's path (DESIGN.md): load state, decide, append with the hash chain, answer. The
- * commands of one room run one at a time in this process; across processes the unique index
- * on {roomId, seq} arbitrates and the loser reloads and retries.
+ * A command's path (DESIGN.md): load state, decide, append with the hash chain, answer once
+ * durable. The commands of one room are decided one at a time in this process, each on the room
+ * after the ones before it, while their commits are still on their way (CommitPipeline); across
+ * processes the unique index on {roomId, seq} arbitrates and the loser reloads and retries.
  */
 export class RoomService {
   private readonly queue = new KeyedQueue();
   private readonly cache = new RoomCache(5_000);
+  private readonly pipeline: CommitPipeline;
+  private readonly running = new Tracker();
+  /** Commands with a clientId whose commit is on its way, by room and clientId. */
+  private readonly onTheirWay = new Map<string, Promise<CommandResult>>();
   private readonly commits: Collection;
   private readonly listeners: AppendedListener[] = [];
   private readonly summaries: RoomSummaries;
@@ -73,6 +85,8 @@ export class RoomService {
   ) {
     this.commits = models.Commit.collection as unknown as Collection;
     this.summaries = new RoomSummaries(models, config, logger);
+    // A refused commit means another process appended: the next command reads the room again.
+    this.pipeline = new CommitPipeline(writer, (roomId) => this.cache.delete(roomId));
   }
 
   onAppended(listener: AppendedListener): void {
@@ -106,7 +120,7 @@ export class RoomService {
       ...roomFields(state, this.config),
       createdAt: new Date(last.at),
     });
-    this.cache.set(roomId, { state, lastHash: last.hash, snapshotSeq: 0 });
+    this.remember(roomId, { state, lastHash: last.hash, snapshotSeq: 0 });
     this.announce(state, events);
     return state;
   }
@@ -127,34 +141,40 @@ export class RoomService {
     clientId: string | undefined,
     command: Command | InternalCommand,
   ): Promise<CommandResult> {
-    return this.queue.run(roomId, async () => {
+    return this.running.track(async () => {
       // Decide on this process's copy of the room; the unique index tells when another process
       // got ahead. Only a conflict, a refusal or an unknown party costs a read of the log.
       let fresh = false;
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const room = fresh ? await this.room(roomId) : (this.cache.get(roomId) ?? (await this.room(roomId)));
-        const actor = room && resolveParty(room.state, user);
-        if (!room || !actor) {
-          if (fresh) throw notAParty();
-          fresh = true;
-          continue;
-        }
-        const result = decide(room.state, command, actor, new Date(), this.config);
-        if (!result.ok) {
-          // A retry of a command that already ran is answered with its first result.
-          const earlier = clientId ? await this.commitByClientId(roomId, clientId, actor) : null;
-          if (earlier) return earlier;
-          if (fresh) throw new ApiError(result.error.code, result.error.message);
+        const step = await this.queue.run(roomId, async (): Promise<Decided<CommandResult> | 'read again'> => {
+          const room = await this.base(roomId, fresh);
+          const actor = room && resolveParty(room.state, user);
+          if (!room || !actor) {
+            if (fresh) throw notAParty();
+            return 'read again';
+          }
+          // The same clientId still on its way (a client that resent at once): its result.
+          const sameClientId = clientId && this.onTheirWay.get(clientKey(roomId, clientId));
+          if (sameClientId) return { done: sameClientId.then((first) => ({ ...first, duplicate: true, actor })) };
+          const result = decide(room.state, command, actor, new Date(), this.config);
+          if (!result.ok) {
+            // A retry of a command that already ran is answered with its first result.
+            const earlier = clientId ? await this.commitByClientId(roomId, clientId, actor) : null;
+            if (earlier) return { done: Promise.resolve(earlier) };
+            if (fresh) throw new ApiError(result.error.code, result.error.message);
+            return 'read again';
+          }
+          return { done: this.append(roomId, room, result.events, actor, clientId) };
+        });
+        if (step === 'read again') {
           fresh = true;
           continue;
         }
         try {
-          return await this.append(roomId, room, result.events, actor, clientId);
+          return await step.done;
         } catch (err) {
+          // Another process appended first (the cached room is dropped): decide again.
           if (!(err instanceof CommitConflict)) throw err;
-          // Another process appended first: catch up and decide again.
-          this.cache.delete(roomId);
-          fresh = true;
         }
       }
       throw new ApiError('CONFLICT', 'The room is busy; try again');
@@ -166,17 +186,18 @@ export class RoomService {
     roomId: string,
     produce: (state: RoomState) => { drafts: EventDraft[]; actor: Actor } | null,
   ): Promise<CommandResult | null> {
-    return this.queue.run(roomId, async () => {
+    return this.running.track(async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const room = await this.room(roomId);
-        if (!room) return null;
-        const next = produce(room.state);
-        if (!next || next.drafts.length === 0) return null;
+        const step = await this.queue.run(roomId, async (): Promise<Decided<CommandResult | null>> => {
+          const room = await this.base(roomId, true);
+          const next = room && produce(room.state);
+          if (!room || !next || next.drafts.length === 0) return { done: Promise.resolve(null) };
+          return { done: this.append(roomId, room, next.drafts, next.actor, undefined) };
+        });
         try {
-          return await this.append(roomId, room, next.drafts, next.actor, undefined);
+          return await step.done;
         } catch (err) {
           if (!(err instanceof CommitConflict)) throw err;
-          this.cache.delete(roomId);
         }
       }
       throw new ApiError('CONFLICT', 'The room is busy; try again');
@@ -242,7 +263,8 @@ export class RoomService {
 
   /** Waits for commands in flight (graceful shutdown). */
   async drain(): Promise<void> {
-    await this.queue.idle();
+    await this.running.idle();
+    await this.pipeline.drained();
     await this.writer.drain();
     await this.summaries.written();
   }
@@ -252,6 +274,10 @@ export class RoomService {
     return this.summaries.written();
   }
 
+  /**
+   * Stamps the drafts onto the room and hands the commit to the pipeline; resolves once it is
+   * durable. Called in the room's queue, so the next command is decided on the new tip at once.
+   */
   private async append(
     roomId: string,
     room: CachedRoom,
@@ -260,23 +286,41 @@ export class RoomService {
     clientId: string | undefined,
   ): Promise<CommandResult> {
     const events = this.stamp(roomId, room.state, room.lastHash, drafts, actor);
-    try {
-      await this.writer.write(commitDoc(roomId, events, clientId));
-    } catch (err) {
-      if (err instanceof CommitConflict && err.on === 'clientId' && clientId) {
-        const earlier = await this.commitByClientId(roomId, clientId, actor);
-        if (earlier) return earlier;
-      }
-      throw err;
-    }
     const state = events.reduce(evolve, room.state);
     const last = events[events.length - 1]!;
     const due = snapshotDue(state.seq, room.snapshotSeq);
-    const next: CachedRoom = { state, lastHash: last.hash, snapshotSeq: due ? state.seq : room.snapshotSeq };
-    this.cache.set(roomId, next);
-    this.summaries.mark(roomId, state, due ? last.hash : undefined);
-    this.announce(state, events);
-    return { roomId, seq: state.seq, events, duplicate: false, actor };
+    const after: CachedRoom = { state, lastHash: last.hash, snapshotSeq: due ? state.seq : room.snapshotSeq };
+    const written = this.pipeline.submit(roomId, commitDoc(roomId, events, clientId), after, () => {
+      this.remember(roomId, after);
+      this.summaries.mark(roomId, state, due ? last.hash : undefined);
+      this.announce(state, events);
+    });
+    const result: CommandResult = { roomId, seq: state.seq, events, duplicate: false, actor };
+    if (!clientId) {
+      await written;
+      return result;
+    }
+    // Registered until answered, so a resend of the clientId meanwhile gets this answer.
+    const key = clientKey(roomId, clientId);
+    const answer = written.then(
+      () => result,
+      (err: unknown) => this.earlierOrThrow(err, roomId, clientId, actor),
+    );
+    this.onTheirWay.set(key, answer);
+    try {
+      return await answer;
+    } finally {
+      if (this.onTheirWay.get(key) === answer) this.onTheirWay.delete(key);
+    }
+  }
+
+  /** A commit refused for its clientId resent one already in the log: answered with that one. */
+  private async earlierOrThrow(err: unknown, roomId: string, clientId: string, actor: Actor): Promise<CommandResult> {
+    if (err instanceof CommitConflict && err.on === 'clientId') {
+      const earlier = await this.commitByClientId(roomId, clientId, actor);
+      if (earlier) return earlier;
+    }
+    throw err;
   }
 
   private stamp(
@@ -311,6 +355,22 @@ export class RoomService {
     });
   }
 
+  /**
+   * The room to decide on: the tip of the commits still on their way, else the cached room, else
+   * a read. `fresh` first lets the commits on their way finish, then catches up with the log.
+   */
+  private async base(roomId: string, fresh: boolean): Promise<CachedRoom | null> {
+    if (!fresh) return this.pipeline.tip(roomId) ?? this.cache.get(roomId) ?? (await this.room(roomId));
+    await this.pipeline.settled(roomId);
+    return this.room(roomId);
+  }
+
+  /** Caches a room unless a newer state of it is cached already (reads and commits race). */
+  private remember(roomId: string, room: CachedRoom): void {
+    const cached = this.cache.get(roomId);
+    if (!cached || cached.state.seq <= room.state.seq) this.cache.set(roomId, room);
+  }
+
   private async commitByClientId(roomId: string, clientId: string, actor: Actor): Promise<CommandResult | null> {
     const doc = await this.commits.findOne({ roomId, clientId });
     if (!doc) return null;
@@ -331,7 +391,7 @@ export class RoomService {
       room = { ...room, state: later.reduce(evolve, room.state), lastHash: later[later.length - 1]!.hash };
     }
     if (room.state.seq === 0) return null;
-    this.cache.set(roomId, room);
+    this.remember(roomId, room);
     return room;
   }
 
@@ -351,6 +411,10 @@ function commitDoc(roomId: string, events: StoredEvent[], clientId: string | und
     events,
     at: new Date(events[0]!.at),
   };
+}
+
+function clientKey(roomId: string, clientId: string): string {
+  return `${roomId}\u0000${clientId}`;
 }
 
 function unwrap(result: ReturnType<typeof decide>): EventDraft[] {

@@ -225,6 +225,32 @@ describe('exactly once', () => {
   });
 });
 
+describe('a busy room', () => {
+  it('a burst of commands is acked and delivered in the order sent, gapless, a refusal among them changing nothing', async () => {
+    const roomId = await createRoom();
+    const alice = await as('alice');
+    const bob = await as('bob');
+    const before = (await ok(join(bob, roomId))).seq;
+    const live = collect(bob, 'room:event');
+    // Sent without waiting: the edit builds on the burst's first message, the second edit names
+    // a message that does not exist.
+    const sends = Array.from({ length: 120 }, (_, i) => {
+      if (i === 50) return command(alice, roomId, { type: 'message.edit', seq: before + 1, text: 'edited in the burst' });
+      if (i === 60) return command(alice, roomId, { type: 'message.edit', seq: before + 10_000, text: 'nothing to edit' });
+      return command(alice, roomId, { type: 'message.post', text: `burst ${i}` });
+    });
+    const acks = await Promise.all(sends);
+    const refused = acks[60]!;
+    expect(refused.ok ? null : refused.error.code).toBe('NOT_FOUND');
+    const seqs = acks.filter((a, i) => i !== 60).map((a) => (a.ok ? a.seq : -1));
+    expect(seqs).toEqual(Array.from({ length: 119 }, (_, i) => before + 1 + i));
+    await until(() => live.length >= 119, 10_000, 'the burst to arrive live');
+    expect(live.map((p) => p.event.seq)).toEqual(seqs);
+    expect(live[50]!.event.type).toBe('message.edited');
+    expect(await seqOf(roomId)).toBe(before + 119);
+  });
+});
+
 describe('catch-up', () => {
   it('after a disconnect a member gets exactly the missed events, in order', async () => {
     const roomId = await createRoom();
