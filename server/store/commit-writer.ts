@@ -21,15 +21,14 @@ const MAX_BATCHES_IN_FLIGHT = 4;
 
 /**
  * Writes commits of many rooms together: everything queued in one turn of the event loop goes out
- * as one ordered insertMany (later ones while MAX_BATCHES_IN_FLIGHT are out wait and merge into
- * the next), and each caller is answered only when its own commit is durable (the connection's
- * write concern) or refused.
+ * as one batch (later ones while MAX_BATCHES_IN_FLIGHT are out wait and merge into the next), and
+ * each caller is answered only when its own commit is durable (the connection's write concern) or
+ * refused.
  *
  * A group is a room's commits that build on each other, in order. The caller sends a room's next
  * group only after the previous one is answered, so batches in flight together never hold
- * commits of one room. When a commit is refused, the commits after it in the batch are not
- * written: those of the same room are refused with it (they build on it), the others go out again
- * in the next batch.
+ * commits of one room. When a commit is refused, its room's later commits are refused with it
+ * (they build on it); no other room's commit is refused for it.
  */
 export class CommitWriter {
   private queue: Pending[] = [];
@@ -49,7 +48,9 @@ export class CommitWriter {
   /** Writes a room's commits in order; one refused refuses those after it. One promise per commit. */
   writeGroup(docs: Document[]): Promise<void>[] {
     if (!this.options.batching) return this.writeOneByOne(docs);
-    const answers = docs.map((doc) => new Promise<void>((resolve, reject) => this.queue.push({ doc, resolve, reject })));
+    const answers = docs.map(
+      (doc) => new Promise<void>((resolve, reject) => this.queue.push({ doc, resolve, reject })),
+    );
     this.schedule();
     return answers;
   }
@@ -78,10 +79,12 @@ export class CommitWriter {
       );
       return previous;
     });
-    void previous.catch(() => undefined).then(() => {
-      this.inFlight--;
-      this.notifyIdle();
-    });
+    void previous
+      .catch(() => undefined)
+      .then(() => {
+        this.inFlight--;
+        this.notifyIdle();
+      });
     return answers;
   }
 
@@ -98,35 +101,52 @@ export class CommitWriter {
     const batch = this.queue;
     this.queue = [];
     this.inFlight++;
-    // The first refused commit (an ordered insert stops there), or a failure that says nothing
-    // about which commits landed: then all fail, and callers retry by clientId.
-    let refused: { index: number; err: unknown } | undefined;
-    let failure: { err: unknown } | undefined;
+    // A room with one commit in the batch depends on nothing else in it: those go unordered, so
+    // one refusal (another process's seq) holds up no other room. A room's group of several goes
+    // ordered, so nothing lands after a refused commit of it.
+    const perRoom = new Map<unknown, number>();
+    for (const p of batch) perRoom.set(p.doc.roomId, (perRoom.get(p.doc.roomId) ?? 0) + 1);
+    const alone = batch.filter((p) => perRoom.get(p.doc.roomId) === 1);
+    const grouped = batch.filter((p) => perRoom.get(p.doc.roomId) !== 1);
+    const again = await Promise.all([this.insert(alone, false), this.insert(grouped, true)]);
+    this.inFlight--;
+    // Not attempted after a refusal: first in line for the next batch.
+    this.queue = [...again.flat(), ...this.queue];
+    this.schedule();
+    this.notifyIdle();
+  }
+
+  /** Inserts and answers each commit; returns those an ordered insert did not attempt. */
+  private async insert(pending: Pending[], ordered: boolean): Promise<Pending[]> {
+    if (pending.length === 0) return [];
+    const refused = new Map<number, unknown>();
     try {
       await this.collection.insertMany(
-        batch.map((p) => p.doc),
-        { ordered: true },
+        pending.map((p) => p.doc),
+        { ordered },
       );
     } catch (err) {
       const writeErrors = (err as Partial<MongoBulkWriteError>).writeErrors;
-      const first = Array.isArray(writeErrors) ? writeErrors[0] : writeErrors;
-      if (first) refused = { index: first.index, err: conflictOf(first) ?? new Error(first.errmsg ?? 'write failed') };
-      else failure = { err };
+      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+      if (list.length === 0) {
+        // Nothing is known about which commits landed: all fail, and callers retry by clientId.
+        pending.forEach((p) => p.reject(err));
+        return [];
+      }
+      for (const we of list) refused.set(we.index, conflictOf(we) ?? new Error(we.errmsg ?? 'write failed'));
     }
-    this.inFlight--;
-    const retry: Pending[] = [];
-    const refusedRoom: unknown = refused && batch[refused.index]?.doc.roomId;
-    batch.forEach((p, i) => {
-      if (failure) p.reject(failure.err);
-      else if (!refused || i < refused.index) p.resolve();
-      else if (i === refused.index) p.reject(refused.err);
-      else if (p.doc.roomId === refusedRoom) p.reject(new CommitConflict('earlier'));
-      else retry.push(p);
+    // An ordered insert stops at its refusal: the same room's later commits build on the refused
+    // one and are refused with it; other rooms' go again.
+    const stop = ordered && refused.size > 0 ? Math.min(...refused.keys()) : pending.length;
+    const stoppedRoom: unknown = pending[stop]?.doc.roomId;
+    const again: Pending[] = [];
+    pending.forEach((p, i) => {
+      if (refused.has(i)) p.reject(refused.get(i));
+      else if (i < stop) p.resolve();
+      else if (p.doc.roomId === stoppedRoom) p.reject(new CommitConflict('earlier'));
+      else again.push(p);
     });
-    // Not attempted after a refusal: first in line for the next batch.
-    this.queue = [...retry, ...this.queue];
-    this.schedule();
-    this.notifyIdle();
+    return again;
   }
 
   private notifyIdle(): void {
@@ -138,6 +158,8 @@ function conflictOf(err: unknown): CommitConflict | undefined {
   const e = err as { code?: number; keyPattern?: Record<string, unknown>; errmsg?: string; message?: string };
   if (e?.code !== 11000) return undefined;
   // Bulk write errors carry only the message, which names the index: "... index: roomId_1_clientId_1 dup key ...".
-  const onClientId = e.keyPattern ? 'clientId' in e.keyPattern : /index: \S*clientId/.test(e.errmsg ?? e.message ?? '');
+  const onClientId = e.keyPattern
+    ? 'clientId' in e.keyPattern
+    : /index: \S*clientId/.test(e.errmsg ?? e.message ?? '');
   return new CommitConflict(onClientId ? 'clientId' : 'seq');
 }
