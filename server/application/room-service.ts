@@ -54,6 +54,7 @@ function snapshotDue(seq: number, snapshotSeq: number): boolean {
   return seq - snapshotSeq >= Math.max(50, Math.floor(snapshotSeq / 4));
 }
 const MAX_ATTEMPTS = 8;
+const MAX_BEHIND = 10_000;
 
 /** A command decided in its room's queue; its outcome is awaited outside, so the queue moves on. */
 interface Decided<T> {
@@ -71,6 +72,8 @@ export class RoomService {
   private readonly cache = new RoomCache(5_000);
   private readonly pipeline: CommitPipeline;
   private readonly running = new Tracker();
+  /** Rooms another process appended to since this one last read them. */
+  private readonly behind = new Set<string>();
   /** Commands with a clientId whose commit is on its way, by room and clientId. */
   private readonly onTheirWay = new Map<string, Promise<CommandResult>>();
   private readonly commits: Collection;
@@ -85,8 +88,12 @@ export class RoomService {
   ) {
     this.commits = models.Commit.collection as unknown as Collection;
     this.summaries = new RoomSummaries(models, config, logger);
-    // A refused commit means another process appended: the next command reads the room again.
-    this.pipeline = new CommitPipeline(writer, (roomId) => this.cache.delete(roomId));
+    // A refused commit means another process appended: the next command catches up first.
+    this.pipeline = new CommitPipeline(writer, (roomId) => {
+      // Bounded: a forgotten mark costs one more refused commit, which marks the room again.
+      if (this.behind.size >= MAX_BEHIND) this.behind.clear();
+      this.behind.add(roomId);
+    });
   }
 
   onAppended(listener: AppendedListener): void {
@@ -147,7 +154,9 @@ export class RoomService {
       let fresh = false;
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const step = await this.queue.run(roomId, async (): Promise<Decided<CommandResult> | 'read again'> => {
-          const room = await this.base(roomId, fresh);
+          // No await between reading the tip and submitting what is decided on it (see latest()).
+          const room =
+            fresh || this.behind.has(roomId) ? await this.caughtUp(roomId) : (this.latest(roomId) ?? (await this.room(roomId)));
           const actor = room && resolveParty(room.state, user);
           if (!room || !actor) {
             if (fresh) throw notAParty();
@@ -173,7 +182,7 @@ export class RoomService {
         try {
           return await step.done;
         } catch (err) {
-          // Another process appended first (the cached room is dropped): decide again.
+          // Another process appended first (the room is marked behind): decide again.
           if (!(err instanceof CommitConflict)) throw err;
         }
       }
@@ -189,7 +198,7 @@ export class RoomService {
     return this.running.track(async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const step = await this.queue.run(roomId, async (): Promise<Decided<CommandResult | null>> => {
-          const room = await this.base(roomId, true);
+          const room = await this.caughtUp(roomId);
           const next = room && produce(room.state);
           if (!room || !next || next.drafts.length === 0) return { done: Promise.resolve(null) };
           return { done: this.append(roomId, room, next.drafts, next.actor, undefined) };
@@ -358,12 +367,18 @@ export class RoomService {
   }
 
   /**
-   * The room to decide on: the tip of the commits still on their way, else the cached room, else
-   * a read. `fresh` first lets the commits on their way finish, then catches up with the log.
+   * The room after everything this process decided: the tip of the commits on their way, else the
+   * cached room. Synchronous on purpose: a refusal drops the tip, and a decision must not be made
+   * on a tip that was dropped while it waited.
    */
-  private async base(roomId: string, fresh: boolean): Promise<CachedRoom | null> {
-    if (!fresh) return this.pipeline.tip(roomId) ?? this.cache.get(roomId) ?? (await this.room(roomId));
+  private latest(roomId: string): CachedRoom | undefined {
+    return this.pipeline.tip(roomId) ?? this.cache.get(roomId);
+  }
+
+  /** The room caught up with the log, once this process's commits on their way are answered. */
+  private async caughtUp(roomId: string): Promise<CachedRoom | null> {
     await this.pipeline.settled(roomId);
+    this.behind.delete(roomId);
     return this.room(roomId);
   }
 
