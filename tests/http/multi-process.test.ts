@@ -17,6 +17,7 @@ import {
   allEvents,
   command,
   createRoom,
+  eventually,
   expectContiguous,
   seededTokens,
   sendCommand,
@@ -193,10 +194,20 @@ describe('two processes, one store, one room', () => {
       const id = (await createRoom(servers[i % 2]!, tokens.alice, { title: `Room ${i}`, freelancerId: i % 2 ? 'erin' : 'bob' })).id;
       for (let j = 0; j <= i; j++) await command(servers[j % 2]!, tokens.alice, id, { type: 'message.post', text: `note ${j}` });
     }
-    const list = await request<RoomsReply>(servers[0], 'GET', '/api/rooms', { token: tokens.alice });
-    expect(list.body.rooms.length).toBe(5);
-    before = { rooms: list.body.rooms, events: new Map() };
-    for (const r of list.body.rooms) before.events.set(r.id, await allEvents(servers[0], tokens.alice, r.id));
+    // A room's summary is written just after its command is answered, by the process that ran
+    // it: the list on the other process catches up a moment later.
+    const rooms = await eventually(
+      async () => {
+        const list = await request<RoomsReply>(servers[0], 'GET', '/api/rooms', { token: tokens.alice });
+        for (const r of list.body.rooms) if ((await allEvents(servers[0], tokens.alice, r.id)).length !== r.seq) return undefined;
+        return list.body.rooms;
+      },
+      5_000,
+      'every listed seq to match its log',
+    );
+    expect(rooms.length).toBe(5);
+    before = { rooms, events: new Map() };
+    for (const r of rooms) before.events.set(r.id, await allEvents(servers[0], tokens.alice, r.id));
 
     await stopAll();
     servers = await startAll();
