@@ -1,12 +1,17 @@
 /**
  * The load generator of `npm run bench`, run as its own process so that it does not share an
  * event loop with the server it measures. Rooms of five connections (three on the client side,
- * two on the freelancer side) post `message.post` at stepped offered rates; every connection
- * receives every message. Reports, per step: delivered events/s, ack and end-to-end latency, and
- * the server's CPU and memory (read from /proc). Input: one JSON argument; output: one JSON line.
+ * two on the freelancer side) post `message.post` at offered rates; every connection receives
+ * every message. Reports, per step: delivered events/s, ack and end-to-end latency, and the
+ * server's CPU and memory (read from /proc).
+ *
+ * Input: the plan as one JSON argument, then one offered rate per line on stdin, each run as a
+ * step when it arrives (so bench/run.ts can alternate the steps of two targets). Output: a line
+ * `ready` once the rooms are set up and warmed up, then one JSON line per step.
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { io, type Socket } from 'socket.io-client';
 
 export interface LoadPlan {
@@ -15,11 +20,7 @@ export interface LoadPlan {
   urls: string[];
   serverPids: number[];
   rooms: number;
-  /** Offered messages per second, for each step. */
-  rates: number[];
   stepSeconds: number;
-  /** Stop stepping once a step's end-to-end p99 passes this (ms). */
-  giveUpP99Ms: number;
 }
 
 export interface StepResult {
@@ -187,19 +188,19 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
 async function main(): Promise<void> {
   const { roomIds, sockets } = await setUp();
   // Warm-up, not reported: both targets get the same, so neither is measured while compiling.
-  await runStep(Math.min(200, plan.rates[0] ?? 200), roomIds, sockets);
-  const steps: StepResult[] = [];
-  for (const rate of plan.rates) {
+  await runStep(200, roomIds, sockets);
+  process.stdout.write('ready\n');
+  for await (const line of createInterface({ input: process.stdin })) {
+    const rate = Number(line);
+    if (!(rate > 0)) throw new Error(`not an offered rate: ${line}`);
     const step = await runStep(rate, roomIds, sockets);
-    steps.push(step);
     progress(
       `    ${plan.kind} ${rate} msg/s offered: ${Math.round(step.deliveredPerSecond)} events/s delivered, ` +
         `ack p99 ${step.ackP99.toFixed(1)} ms, e2e p99 ${step.e2eP99.toFixed(1)} ms, CPU ${Math.round(step.serverCpuPercent)}% (load generator ${Math.round(step.loadCpuPercent)}%)`,
     );
-    if (!(step.e2eP99 <= plan.giveUpP99Ms) || step.acked < step.sent * 0.9) break;
+    process.stdout.write(`${JSON.stringify(step)}\n`);
   }
   sockets.flat().forEach((s) => s.close());
-  process.stdout.write(`${JSON.stringify(steps)}\n`);
 }
 
 main().catch((err: unknown) => {
