@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Collection } from 'mongodb';
 import {
   decide,
   emptyRoomState,
@@ -24,8 +23,9 @@ import { ApiError } from './errors.js';
 import { hashEvent } from './evidence.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import { KeyedQueue } from './keyed-queue.js';
-import { RoomSummaries, roomFields } from './room-summaries.js';
+import { RoomSummaries, roomFields, snapshotDue } from './room-summaries.js';
 import { RoomCache, type CachedRoom } from './room-cache.js';
+import { commitDoc, RoomLog } from './room-log.js';
 import { Tracker } from './tracker.js';
 
 type FileShareCommand = Extract<InternalCommand, { type: 'file.share' }>;
@@ -44,15 +44,6 @@ export interface CommandResult {
 /** Called after events are durable and the sender has been answered: broadcasts, notifications. */
 export type AppendedListener = (room: RoomState, events: StoredEvent[]) => void;
 
-/**
- * A room's snapshot is rewritten after max(50, a quarter of its seq) new events: a snapshot holds
- * the whole state, so a fixed interval would rewrite a long room's history over and over (the
- * write volume would grow with the square of its length); this keeps it linear while a cold load
- * still folds at most a fifth of the log.
- */
-function snapshotDue(seq: number, snapshotSeq: number): boolean {
-  return seq - snapshotSeq >= Math.max(50, Math.floor(snapshotSeq / 4));
-}
 const MAX_ATTEMPTS = 8;
 const MAX_BEHIND = 10_000;
 
@@ -76,7 +67,7 @@ export class RoomService {
   private readonly behind = new Set<string>();
   /** Commands with a clientId whose commit is on its way, by room and clientId. */
   private readonly onTheirWay = new Map<string, Promise<CommandResult>>();
-  private readonly commits: Collection;
+  private readonly log: RoomLog;
   private readonly listeners: AppendedListener[] = [];
   private readonly summaries: RoomSummaries;
 
@@ -86,7 +77,7 @@ export class RoomService {
     private readonly config: DomainConfig,
     private readonly logger: Logger,
   ) {
-    this.commits = models.Commit.collection as unknown as Collection;
+    this.log = new RoomLog(models);
     this.summaries = new RoomSummaries(models, config, logger);
     // A refused commit means another process appended: the next command catches up first.
     this.pipeline = new CommitPipeline(writer, (roomId) => {
@@ -148,45 +139,29 @@ export class RoomService {
     clientId: string | undefined,
     command: Command | InternalCommand,
   ): Promise<CommandResult> {
-    return this.running.track(async () => {
-      // Decide on this process's copy of the room; the unique index tells when another process
-      // got ahead. Only a conflict, a refusal or an unknown party costs a read of the log.
-      let fresh = false;
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const step = await this.queue.run(roomId, async (): Promise<Decided<CommandResult> | 'read again'> => {
-          // No await between reading the tip and submitting what is decided on it (see latest()).
-          const room =
-            fresh || this.behind.has(roomId) ? await this.caughtUp(roomId) : (this.latest(roomId) ?? (await this.room(roomId)));
-          const actor = room && resolveParty(room.state, user);
-          if (!room || !actor) {
-            if (fresh) throw notAParty();
-            return 'read again';
-          }
-          // The same clientId still on its way (a client that resent at once): its result.
-          const sameClientId = clientId && this.onTheirWay.get(clientKey(roomId, clientId));
-          if (sameClientId) return { done: sameClientId.then((first) => ({ ...first, duplicate: true, actor })) };
-          const result = decide(room.state, command, actor, new Date(), this.config);
-          if (!result.ok) {
-            // A retry of a command that already ran is answered with its first result.
-            const earlier = clientId ? await this.commitByClientId(roomId, clientId, actor) : null;
-            if (earlier) return { done: Promise.resolve(earlier) };
-            if (fresh) throw new ApiError(result.error.code, result.error.message);
-            return 'read again';
-          }
-          return { done: this.append(roomId, room, result.events, actor, clientId) };
-        });
-        if (step === 'read again') {
-          fresh = true;
-          continue;
-        }
-        try {
-          return await step.done;
-        } catch (err) {
-          // Another process appended first (the room is marked behind): decide again.
-          if (!(err instanceof CommitConflict)) throw err;
-        }
+    // Decide on this process's copy of the room; the unique index tells when another process got
+    // ahead. Only a conflict, a refusal or an unknown party costs a read of the log.
+    return this.decideWithRetries(roomId, async (fresh) => {
+      // No await between reading the tip and submitting what is decided on it (see latest()).
+      const room =
+        fresh || this.behind.has(roomId) ? await this.caughtUp(roomId) : (this.latest(roomId) ?? (await this.room(roomId)));
+      const actor = room && resolveParty(room.state, user);
+      if (!room || !actor) {
+        if (fresh) throw notAParty();
+        return 'read again';
       }
-      throw new ApiError('CONFLICT', 'The room is busy; try again');
+      // The same clientId still on its way (a client that resent at once): its result.
+      const sameClientId = clientId && this.onTheirWay.get(clientKey(roomId, clientId));
+      if (sameClientId) return { done: sameClientId.then((first) => ({ ...first, duplicate: true, actor })) };
+      const result = decide(room.state, command, actor, new Date(), this.config);
+      if (!result.ok) {
+        // A retry of a command that already ran is answered with its first result.
+        const earlier = clientId ? await this.commitByClientId(roomId, clientId, actor) : null;
+        if (earlier) return { done: Promise.resolve(earlier) };
+        if (fresh) throw new ApiError(result.error.code, result.error.message);
+        return 'read again';
+      }
+      return { done: this.append(roomId, room, result.events, actor, clientId) };
     });
   }
 
@@ -195,16 +170,30 @@ export class RoomService {
     roomId: string,
     produce: (state: RoomState) => { drafts: EventDraft[]; actor: Actor } | null,
   ): Promise<CommandResult | null> {
+    return this.decideWithRetries(roomId, async () => {
+      const room = await this.caughtUp(roomId);
+      const next = room && produce(room.state);
+      if (!room || !next || next.drafts.length === 0) return { done: Promise.resolve(null) };
+      return { done: this.append(roomId, room, next.drafts, next.actor, undefined) };
+    });
+  }
+
+  /**
+   * Runs `step` in the room's queue and awaits its outcome outside it, so the queue moves on.
+   * Decides again when another process appended first (CommitConflict), or when the step asks to
+   * read the room afresh (`fresh` is then true).
+   */
+  private decideWithRetries<T>(roomId: string, step: (fresh: boolean) => Promise<Decided<T> | 'read again'>): Promise<T> {
     return this.running.track(async () => {
+      let fresh = false;
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const step = await this.queue.run(roomId, async (): Promise<Decided<CommandResult | null>> => {
-          const room = await this.caughtUp(roomId);
-          const next = room && produce(room.state);
-          if (!room || !next || next.drafts.length === 0) return { done: Promise.resolve(null) };
-          return { done: this.append(roomId, room, next.drafts, next.actor, undefined) };
-        });
+        const decided = await this.queue.run(roomId, () => step(fresh));
+        if (decided === 'read again') {
+          fresh = true;
+          continue;
+        }
         try {
-          return await step.done;
+          return await decided.done;
         } catch (err) {
           if (!(err instanceof CommitConflict)) throw err;
         }
@@ -252,22 +241,6 @@ export class RoomService {
     const actor = state && resolveParty(state, user);
     if (!state || !actor) throw notAParty();
     return { state, actor };
-  }
-
-  /** Events with seq > after, in order, at most `limit`. */
-  async eventsAfter(roomId: string, after: number, limit: number): Promise<StoredEvent[]> {
-    const docs = await this.commits
-      .find({ roomId, lastSeq: { $gt: after } }, { projection: { events: 1 } })
-      .sort({ lastSeq: 1 })
-      .limit(limit)
-      .toArray();
-    const events: StoredEvent[] = [];
-    for (const doc of docs) {
-      for (const event of doc.events as StoredEvent[]) {
-        if (event.seq > after && events.length < limit) events.push(event);
-      }
-    }
-    return events;
   }
 
   /** Waits for commands in flight (graceful shutdown). */
@@ -389,45 +362,20 @@ export class RoomService {
   }
 
   private async commitByClientId(roomId: string, clientId: string, actor: Actor): Promise<CommandResult | null> {
-    const doc = await this.commits.findOne({ roomId, clientId });
-    if (!doc) return null;
-    const events = doc.events as StoredEvent[];
-    return { roomId, seq: doc.lastSeq as number, events, duplicate: true, actor };
+    const commit = await this.log.byClientId(roomId, clientId);
+    return commit && { roomId, seq: commit.lastSeq, events: commit.events, duplicate: true, actor };
   }
 
   /**
    * The room's state caught up with the log: cached (or snapshot) state plus whatever other
-   * processes appended since. In the common case that is one indexed query that finds nothing.
-   * A room with no snapshot yet is folded from its first event; a room with no events does not exist.
+   * processes appended since. A room with no events does not exist.
    */
   private async room(roomId: string): Promise<CachedRoom | null> {
-    let room = this.cache.get(roomId) ?? (await this.snapshot(roomId));
-    for (;;) {
-      const later = await this.eventsAfter(roomId, room.state.seq, 1_000);
-      if (later.length === 0) break;
-      room = { ...room, state: later.reduce(evolve, room.state), lastHash: later[later.length - 1]!.hash };
-    }
+    const room = await this.log.caughtUp(roomId, this.cache.get(roomId) ?? (await this.log.snapshot(roomId)));
     if (room.state.seq === 0) return null;
     this.remember(roomId, room);
     return room;
   }
-
-  private async snapshot(roomId: string): Promise<CachedRoom> {
-    const doc = await this.models.Snapshot.findById(roomId).lean();
-    if (!doc) return { state: emptyRoomState(roomId), lastHash: null, snapshotSeq: 0 };
-    return { state: JSON.parse(doc.state) as RoomState, lastHash: doc.hash ?? null, snapshotSeq: doc.seq };
-  }
-}
-
-function commitDoc(roomId: string, events: StoredEvent[], clientId: string | undefined) {
-  return {
-    roomId,
-    seq: events[0]!.seq,
-    lastSeq: events[events.length - 1]!.seq,
-    ...(clientId ? { clientId } : {}),
-    events,
-    at: new Date(events[0]!.at),
-  };
 }
 
 function clientKey(roomId: string, clientId: string): string {

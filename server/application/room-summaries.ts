@@ -22,6 +22,16 @@ const FLUSH_DELAY_MS = 1_000;
 const WRITE_PIECE = 10;
 
 /**
+ * A room's snapshot is rewritten after max(50, a quarter of its seq) new events: a snapshot holds
+ * the whole state, so a fixed interval would rewrite a long room's history over and over (the
+ * write volume would grow with the square of its length); this keeps it linear while a cold load
+ * still folds at most a fifth of the log.
+ */
+export function snapshotDue(seq: number, snapshotSeq: number): boolean {
+  return seq - snapshotSeq >= Math.max(50, Math.floor(snapshotSeq / 4));
+}
+
+/**
  * The room documents (what lists, candidacies and the scheduler read) and the snapshots, written
  * off the command's path: everything marked while one batch is written (or paused, under load)
  * goes out together in the next, and only the latest state of each room matters. The log is the

@@ -1,0 +1,66 @@
+import type { Collection } from 'mongodb';
+import { emptyRoomState, evolve, type RoomState, type StoredEvent } from '../../shared/domain/index.js';
+import type { Models } from '../store/models.js';
+import type { CachedRoom } from './room-cache.js';
+
+/** Events folded per read while catching a room up. */
+const FOLD_PAGE = 1_000;
+
+/** The document that appends a room's events to the log (one commit: seq..lastSeq, one clientId). */
+export function commitDoc(roomId: string, events: StoredEvent[], clientId: string | undefined) {
+  return {
+    roomId,
+    seq: events[0]!.seq,
+    lastSeq: events[events.length - 1]!.seq,
+    ...(clientId ? { clientId } : {}),
+    events,
+    at: new Date(events[0]!.at),
+  };
+}
+
+/** Reads of a room's durable history: its snapshot, the events after a seq, a commit by clientId. */
+export class RoomLog {
+  private readonly commits: Collection;
+
+  constructor(private readonly models: Models) {
+    this.commits = models.Commit.collection as unknown as Collection;
+  }
+
+  /** The room's snapshot, or its empty state before any (a room is then folded from its first event). */
+  async snapshot(roomId: string): Promise<CachedRoom> {
+    const doc = await this.models.Snapshot.findById(roomId).lean();
+    if (!doc) return { state: emptyRoomState(roomId), lastHash: null, snapshotSeq: 0 };
+    return { state: JSON.parse(doc.state) as RoomState, lastHash: doc.hash ?? null, snapshotSeq: doc.seq };
+  }
+
+  /** The room with whatever any process appended after it folded on; usually one query that finds nothing. */
+  async caughtUp(roomId: string, room: CachedRoom): Promise<CachedRoom> {
+    for (;;) {
+      const later = await this.eventsAfter(roomId, room.state.seq, FOLD_PAGE);
+      if (later.length === 0) return room;
+      room = { ...room, state: later.reduce(evolve, room.state), lastHash: later[later.length - 1]!.hash };
+    }
+  }
+
+  /** Events with seq > after, in order, at most `limit`. */
+  async eventsAfter(roomId: string, after: number, limit: number): Promise<StoredEvent[]> {
+    const docs = await this.commits
+      .find({ roomId, lastSeq: { $gt: after } }, { projection: { events: 1 } })
+      .sort({ lastSeq: 1 })
+      .limit(limit)
+      .toArray();
+    const events: StoredEvent[] = [];
+    for (const doc of docs) {
+      for (const event of doc.events as StoredEvent[]) {
+        if (event.seq > after && events.length < limit) events.push(event);
+      }
+    }
+    return events;
+  }
+
+  /** The commit a clientId made in the room, if any. */
+  async byClientId(roomId: string, clientId: string): Promise<{ lastSeq: number; events: StoredEvent[] } | null> {
+    const doc = await this.commits.findOne({ roomId, clientId });
+    return doc && { lastSeq: doc.lastSeq as number, events: doc.events as StoredEvent[] };
+  }
+}
