@@ -8,8 +8,9 @@ import { canonicalJson, type StoredEvent } from '../../shared/domain/index.js';
  */
 export function hashEvent(roomId: string, event: Omit<StoredEvent, 'hash'>): string {
   const { seq, type, at, actor, data, audience, prevHash } = event;
+  // Members listed in canonical (sorted) order, so the encoder has nothing to sort at the top.
   return createHash('sha256')
-    .update(canonicalJson({ roomId, seq, type, at, actor, data, audience, prevHash }))
+    .update(canonicalJson({ actor, at, audience, data, prevHash, roomId, seq, type }))
     .digest('hex');
 }
 

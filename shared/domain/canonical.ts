@@ -3,12 +3,16 @@
  * dropped (as JSON.stringify does). The evidence chain hashes this text, so the same value always
  * yields the same bytes on every platform. Throws on what JSON cannot represent faithfully
  * (non-finite numbers, bigints, functions, symbols, cycles).
+ *
+ * Every event is hashed on the command path, so this builds one string by appending, without a
+ * parts array or a set per object: the objects on the path to the current value (a handful) are
+ * the cycle check, keys are sorted in place, and quoted keys are remembered.
  */
 export function canonicalJson(value: unknown): string {
-  return encode(value, new Set());
+  return encode(value, []);
 }
 
-function encode(value: unknown, seen: Set<object>): string {
+function encode(value: unknown, path: object[]): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
@@ -25,23 +29,60 @@ function encode(value: unknown, seen: Set<object>): string {
   }
   const obj = value as object;
   if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') {
-    return encode((obj as { toJSON: () => unknown }).toJSON(), seen);
+    return encode((obj as { toJSON: () => unknown }).toJSON(), path);
   }
-  if (seen.has(obj)) throw new TypeError('canonicalJson: cyclic value');
-  seen.add(obj);
+  if (path.includes(obj)) throw new TypeError('canonicalJson: cyclic value');
+  path.push(obj);
   let out: string;
   if (Array.isArray(obj)) {
-    out = `[${obj.map((item: unknown) => (item === undefined ? 'null' : encode(item, seen))).join(',')}]`;
+    out = '[';
+    for (let i = 0; i < obj.length; i++) {
+      const item: unknown = obj[i];
+      if (i > 0) out += ',';
+      out += item === undefined ? 'null' : encode(item, path);
+    }
+    out += ']';
   } else {
     const record = obj as Record<string, unknown>;
-    const parts: string[] = [];
-    for (const key of Object.keys(record).sort()) {
+    const keys = Object.keys(record);
+    sortInPlace(keys);
+    out = '{';
+    let first = true;
+    for (const key of keys) {
       const member = record[key];
       if (member === undefined) continue;
-      parts.push(`${JSON.stringify(key)}:${encode(member, seen)}`);
+      if (!first) out += ',';
+      first = false;
+      out += `${quoted(key)}:${encode(member, path)}`;
     }
-    out = `{${parts.join(',')}}`;
+    out += '}';
   }
-  seen.delete(obj);
+  path.pop();
   return out;
+}
+
+/** Insertion sort: objects have a few keys, often in order already; same order as Array#sort. */
+function sortInPlace(keys: string[]): void {
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+}
+
+/** Schema keys repeat in every event; the cache is capped so arbitrary keys cannot grow it. */
+const QUOTED_CACHE_LIMIT = 1024;
+const quotedKeys = new Map<string, string>();
+
+function quoted(key: string): string {
+  let q = quotedKeys.get(key);
+  if (q === undefined) {
+    q = JSON.stringify(key);
+    if (quotedKeys.size < QUOTED_CACHE_LIMIT) quotedKeys.set(key, q);
+  }
+  return q;
 }
