@@ -31,8 +31,9 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   MONGODB_URI: optionalText.pipe(z.url({ protocol: /^mongodb(\+srv)?$/ }).optional()),
   MONGODB_WRITE_CONCERN: z
-    .union([z.literal('majority'), z.coerce.number().int().min(1)])
-    .default('majority'),
+    .union([z.literal(''), z.literal('majority'), z.coerce.number().int().min(1)])
+    .optional()
+    .transform((v) => (v === '' ? undefined : v)),
   REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   JWT_SECRET: optionalText,
   JWT_PUBLIC_KEY: optionalText,
@@ -63,7 +64,8 @@ export interface Config {
   logLevel: string;
   dataDir: string;
   mongodbUri: string | undefined;
-  writeConcern: number | 'majority';
+  /** Unset: `majority` on MongoDB, 1 on the embedded store (see connection.ts). */
+  writeConcern: number | 'majority' | undefined;
   redisUrl: string | undefined;
   jwt: {
     algorithm: 'HS256' | 'RS256';

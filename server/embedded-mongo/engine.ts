@@ -66,6 +66,21 @@ function doc(v: unknown): Document {
   return v;
 }
 
+/**
+ * Whether a write waits for the fsync of the log, as its write concern asks on MongoDB: `j: true`,
+ * or `w: "majority"` (on a standalone, a majority is this node's journal), or no write concern at
+ * all (MongoDB's default is majority). `w: <number>` without `j` is acknowledged once the write is
+ * in the log file, which a crash of the store's process cannot lose; it is fsynced within
+ * LAZY_SYNC_MS, so only a power failure can lose it.
+ */
+function journaled(cmd: Document): boolean {
+  const wc: unknown = cmd.writeConcern;
+  if (wc === null || typeof wc !== 'object') return true;
+  const { j, w } = wc as { j?: unknown; w?: unknown };
+  if (typeof j === 'boolean') return j;
+  return typeof w !== 'number';
+}
+
 function writeErrorOf(index: number, err: unknown): Document {
   const e = toCommandError(err);
   return { index, code: e.code, codeName: e.codeName, errmsg: e.message, ...e.extra };
@@ -166,9 +181,10 @@ export class Engine {
     }
   }
 
-  private async persist(ops: JournalOp[]): Promise<void> {
+  /** Makes the ops durable: `journaled` waits for the fsync, else for the write to the log (see journaled()). */
+  private async persist(ops: JournalOp[], journaled: boolean): Promise<void> {
     if (ops.length === 0) return;
-    const done = this.persistence.append(ops);
+    const done = this.persistence.append(ops, journaled);
     if (!this.snapshotting && this.persistence.logBytes > this.snapshotThreshold) {
       const started = performance.now();
       this.snapshotting = this.persistence
@@ -272,7 +288,7 @@ export class Engine {
         }
         if (ops.length > 0) {
           try {
-            await this.persist(ops);
+            await this.persist(ops, false);
           } catch (err) {
             this.log('store TTL sweep could not persist', { error: String(err) });
           }
@@ -452,7 +468,7 @@ export class Engine {
         if (ordered) break;
       }
     }
-    await this.persist(ops);
+    await this.persist(ops, journaled(cmd));
     const reply: Document = { n, ok: 1 };
     if (writeErrors.length > 0) reply.writeErrors = writeErrors;
     return reply;
@@ -527,7 +543,7 @@ export class Engine {
         if (ordered) break;
       }
     }
-    await this.persist(ops);
+    await this.persist(ops, journaled(cmd));
     const reply: Document = { n, nModified, ok: 1 };
     if (upserted.length > 0) reply.upserted = upserted;
     if (writeErrors.length > 0) reply.writeErrors = writeErrors;
@@ -559,7 +575,7 @@ export class Engine {
         if (ordered) break;
       }
     }
-    await this.persist(ops);
+    await this.persist(ops, journaled(cmd));
     const reply: Document = { n, ok: 1 };
     if (writeErrors.length > 0) reply.writeErrors = writeErrors;
     return reply;
@@ -597,7 +613,7 @@ export class Engine {
         try {
           r = this.updateOne(db, c, { q: before ? { _id: before._id } : q, u: cmd.update, upsert, arrayFilters }, ops, q);
         } catch (err) {
-          await this.persist(ops);
+          await this.persist(ops, journaled(cmd));
           throw err;
         }
         const after = before ? c.findById(before._id) : r.after;
@@ -606,7 +622,7 @@ export class Engine {
         reply = { lastErrorObject, value: shape(returnNew ? after : before), ok: 1 };
       }
     }
-    await this.persist(ops);
+    await this.persist(ops, journaled(cmd));
     return reply;
   }
 
@@ -744,7 +760,7 @@ export class Engine {
       options[k] = cmd[k];
     }
     this.ensureColl(db, name, options);
-    await this.persist([{ op: 'createCollection', db, coll: name, options }]);
+    await this.persist([{ op: 'createCollection', db, coll: name, options }], true);
     return { ok: 1 };
   }
 
@@ -753,14 +769,14 @@ export class Engine {
     const c = this.coll(db, name);
     if (!c) return { ok: 1 };
     this.dbs.get(db)?.delete(name);
-    await this.persist([{ op: 'dropCollection', db, coll: name }]);
+    await this.persist([{ op: 'dropCollection', db, coll: name }], true);
     return { nIndexesWas: c.indexes.size, ns: `${db}.${name}`, ok: 1 };
   }
 
   private async dropDatabase(db: string): Promise<Document> {
     if (this.dbs.has(db)) {
       this.dbs.delete(db);
-      await this.persist([{ op: 'dropDatabase', db }]);
+      await this.persist([{ op: 'dropDatabase', db }], true);
     }
     return { dropped: db, ok: 1 };
   }
@@ -804,7 +820,7 @@ export class Engine {
       c.addIndex(spec);
       ops.push({ op: 'createIndex', db, coll: name, spec: { ...spec } });
     }
-    await this.persist(ops);
+    await this.persist(ops, true);
     const reply: Document = {
       numIndexesBefore: before,
       numIndexesAfter: c.indexes.size,
@@ -847,7 +863,7 @@ export class Engine {
       c.indexes.delete(n);
       ops.push({ op: 'dropIndex', db, coll: name, name: n });
     }
-    await this.persist(ops);
+    await this.persist(ops, true);
     return { nIndexesWas: was, ok: 1 };
   }
 

@@ -44,8 +44,11 @@ export async function connectStore(config: Config, logger: Logger): Promise<Stor
     // Notice a restarted or failed-over store within seconds rather than the driver's 30 s.
     connectTimeoutMS: 5_000,
     heartbeatFrequencyMS: 2_000,
-    // The embedded store is a standalone that has no majority to wait for.
-    writeConcern: { w: embedded ? 1 : config.writeConcern },
+    // MongoDB: a majority of the replica set. The embedded store (development and tests): a write
+    // is acknowledged once it is in the store's log file, which no crash of a process can lose,
+    // and fsynced within 100 ms; `majority` makes it wait for that fsync, at a cost in latency
+    // that a virtual disk's occasional slow fsyncs make large.
+    writeConcern: { w: config.writeConcern ?? (embedded ? 1 : 'majority') },
     maxPoolSize: 50,
   } as const;
   const connection = mongoose.createConnection(uri, options);

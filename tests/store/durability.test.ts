@@ -5,7 +5,7 @@ import { appendFile, mkdtemp, open, readdir, readFile, rm, stat, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openFilePersistence } from '../../server/embedded-mongo/persistence/file-persistence.js';
+import { LAZY_SYNC_MS, openFilePersistence } from '../../server/embedded-mongo/persistence/file-persistence.js';
 import type { FilePersistence } from '../../server/embedded-mongo/persistence/file-persistence.js';
 import type { CollectionImage, JournalOp } from '../../server/embedded-mongo/persistence/types.js';
 
@@ -61,6 +61,22 @@ describe('file persistence: log and group commit', () => {
     expect(syncs).toBeLessThanOrEqual(200);
     expect(persistence.stats.syncs).toBe(1 + syncs);
     expect(persistence.stats.records).toBe(2500);
+  });
+
+  it('resolves an append that is not journaled before its fsync, which follows within LAZY_SYNC_MS', async () => {
+    let syncs = 0;
+    const { persistence } = await openDir({ onSync: () => syncs++ });
+    const started = performance.now();
+    await persistence.append([put('c', { _id: 'quick' })], false);
+    expect(syncs).toBe(0);
+    await expect.poll(() => syncs, { timeout: 5_000, interval: 5 }).toBe(1);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(LAZY_SYNC_MS - 5);
+    // A journaled append right behind it gets an fsync of its own, at once.
+    await persistence.append([put('c', { _id: 'sure' })]);
+    expect(syncs).toBe(2);
+    await closeAll();
+    const { recovered } = await openDir();
+    expect(recovered.records.map((r) => (r[0] as { doc: Document }).doc._id)).toEqual(['quick', 'sure']);
   });
 
   it('resolves an append only after the fsync that covers it', async () => {

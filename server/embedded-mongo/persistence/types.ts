@@ -35,10 +35,12 @@ export interface RecoveredState {
 
 export interface Persistence {
   /**
-   * Appends one all-or-nothing record. Resolves only once it is on disk: every record appended in
-   * the same event-loop turn shares one fsync (group commit).
+   * Appends one all-or-nothing record, written to the log at once (a crash of the process cannot
+   * lose it). `journaled` (the default) resolves only once it is fsynced: every record appended
+   * in the same event-loop turn shares one fsync (group commit). Otherwise it resolves at once
+   * and is fsynced shortly after (MongoDB's w:1 without j).
    */
-  append(ops: JournalOp[]): Promise<void>;
+  append(ops: JournalOp[], journaled?: boolean): Promise<void>;
   /**
    * Writes a snapshot of the whole store and rotates the log. `source` is read after the rotation
    * point, possibly while writes continue; replaying the log after that point corrects it.
