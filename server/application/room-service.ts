@@ -270,7 +270,7 @@ export class RoomService {
     const events = this.stamp(roomId, room.state, room.lastHash, drafts, actor);
     const state = events.reduce(evolve, room.state);
     const last = events[events.length - 1]!;
-    const due = snapshotDue(state.seq, room.snapshotSeq);
+    const due = snapshotDue(roomId, state.seq, room.snapshotSeq);
     const after: CachedRoom = { state, lastHash: last.hash, snapshotSeq: due ? state.seq : room.snapshotSeq };
     const written = this.pipeline.submit(roomId, commitDoc(roomId, events, clientId), after, () => {
       this.remember(roomId, after);
@@ -317,8 +317,9 @@ export class RoomService {
     let seq = state.seq;
     return drafts.map((draft) => {
       seq += 1;
-      const unhashed = { ...draft, seq, at, actor, prevHash } as Omit<StoredEvent, 'hash'>;
-      const event = { ...unhashed, hash: hashEvent(roomId, unhashed) } as StoredEvent;
+      // One object per event, in the wire order of its fields; the hash is filled in last.
+      const event = { seq, type: draft.type, at, actor, data: draft.data, audience: draft.audience, hash: '', prevHash } as StoredEvent;
+      event.hash = hashEvent(roomId, event);
       prevHash = event.hash;
       return event;
     });

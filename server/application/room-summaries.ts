@@ -20,15 +20,26 @@ const BUSY_BATCH = 20;
 const FLUSH_DELAY_MS = 1_000;
 /** Updates per store command when writing summaries (see writeBatch). */
 const WRITE_PIECE = 10;
+/** Snapshot text per store command: a few large snapshots, not ten, hold up the commits behind them. */
+const SNAPSHOT_PIECE_BYTES = 128 * 1024;
 
 /**
  * A room's snapshot is rewritten after max(50, a quarter of its seq) new events: a snapshot holds
  * the whole state, so a fixed interval would rewrite a long room's history over and over (the
  * write volume would grow with the square of its length); this keeps it linear while a cold load
- * still folds at most a fifth of the log.
+ * still folds at most a third of the log. Each room stretches the interval by its own 0 to 50%,
+ * so rooms that grow alike (created together, equally busy) do not all snapshot in the same second.
  */
-export function snapshotDue(seq: number, snapshotSeq: number): boolean {
-  return seq - snapshotSeq >= Math.max(50, Math.floor(snapshotSeq / 4));
+export function snapshotDue(roomId: string, seq: number, snapshotSeq: number): boolean {
+  const interval = Math.max(50, Math.floor(snapshotSeq / 4));
+  return seq - snapshotSeq >= interval + Math.floor((interval * spreadOf(roomId)) / 2);
+}
+
+/** A fraction in [0, 1) fixed for each room (FNV-1a of its id). */
+function spreadOf(roomId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < roomId.length; i++) h = Math.imul(h ^ roomId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) / 2 ** 32;
 }
 
 /**
@@ -91,25 +102,27 @@ export class RoomSummaries {
     const batch = [...this.pending.entries()];
     this.pending.clear();
     // In small pieces, one after another: the store runs commands in turn, and a hundred updates
-    // at once would hold up the commits (and so every acknowledgement) queued behind them.
-    for (let i = 0; i < batch.length; i += WRITE_PIECE) {
-      const piece = batch.slice(i, i + WRITE_PIECE);
-      const rooms = piece.map(([roomId, { state }]) => ({
-        updateOne: { filter: { _id: roomId, seq: { $lt: state.seq } }, update: { $set: roomFields(state, this.config) } },
-      }));
-      const snapshots = piece.flatMap(([roomId, { snapshot }]) =>
-        snapshot
-          ? [
-              {
-                updateOne: {
-                  filter: { _id: roomId, seq: { $lt: snapshot.state.seq } },
-                  update: { $set: { seq: snapshot.state.seq, hash: snapshot.hash, state: JSON.stringify(snapshot.state) } },
-                  upsert: true,
-                },
-              },
-            ]
-          : [],
-      );
+    // (or a few hundred KB of snapshots) at once would hold up the commits, and so every
+    // acknowledgement, queued behind them.
+    let i = 0;
+    while (i < batch.length) {
+      const rooms: AnyBulkWriteOperation<{ _id: string }>[] = [];
+      const snapshots: AnyBulkWriteOperation<{ _id: string }>[] = [];
+      let snapshotBytes = 0;
+      for (; i < batch.length && rooms.length < WRITE_PIECE && snapshotBytes < SNAPSHOT_PIECE_BYTES; i++) {
+        const [roomId, { state, snapshot }] = batch[i]!;
+        rooms.push({ updateOne: { filter: { _id: roomId, seq: { $lt: state.seq } }, update: { $set: roomFields(state, this.config) } } });
+        if (!snapshot) continue;
+        const text = JSON.stringify(snapshot.state);
+        snapshotBytes += text.length;
+        snapshots.push({
+          updateOne: {
+            filter: { _id: roomId, seq: { $lt: snapshot.state.seq } },
+            update: { $set: { seq: snapshot.state.seq, hash: snapshot.hash, state: text } },
+            upsert: true,
+          },
+        });
+      }
       await this.bulk(this.rooms, rooms);
       if (snapshots.length > 0) await this.bulk(this.snapshots, snapshots);
     }
