@@ -211,25 +211,58 @@ export class Index {
   add(keys: unknown[][], id: unknown, idKey: string): void {
     for (const key of keys) {
       const e: IndexEntry = { key, id, idKey };
-      this.count++;
-      const blocks = this.blocks;
-      const lastBlk = blocks[blocks.length - 1];
-      // Appending in order (increasing ids, sequence numbers) is the common case.
-      if (!lastBlk) {
-        blocks.push([e]);
-        continue;
-      }
-      if (this.compareEntries(lastBlk[lastBlk.length - 1] as IndexEntry, e) < 0) {
-        if (lastBlk.length >= BLOCK) blocks.push([e]);
-        else lastBlk.push(e);
-        continue;
-      }
-      const pos = this.seek((x) => this.compareEntries(x, e) < 0);
-      const b = Math.min(pos.b, blocks.length - 1);
-      const blk = blocks[b] as IndexEntry[];
-      blk.splice(pos.b === b ? pos.o : blk.length, 0, e);
-      if (blk.length > 2 * BLOCK) blocks.splice(b, 1, blk.slice(0, BLOCK), blk.slice(BLOCK));
+      this.insertAt(e, this.placeFor(e));
     }
+  }
+
+  /**
+   * Where an entry goes: after the last one when it sorts last (appending in order, by increasing
+   * ids or sequence numbers, is the common case), else found by one search. Valid until the index
+   * next changes.
+   */
+  placeFor(e: IndexEntry): Pos {
+    const blocks = this.blocks;
+    const lastBlk = blocks[blocks.length - 1];
+    if (!lastBlk) return { b: 0, o: 0 };
+    if (this.compareEntries(lastBlk[lastBlk.length - 1] as IndexEntry, e) < 0) return { b: blocks.length - 1, o: lastBlk.length };
+    return this.seek((x) => this.compareEntries(x, e) < 0);
+  }
+
+  /** For a unique index: another document's entry with the key of `e`, beside its place. */
+  duplicateAt(e: IndexEntry, pos: Pos): IndexEntry | undefined {
+    if (!this.unique) return undefined;
+    for (const neighbour of [this.entryAt(pos.b, pos.o), this.entryAt(pos.b, pos.o - 1)]) {
+      if (neighbour && neighbour.idKey !== e.idKey && this.compareKeys(neighbour.key, e.key) === 0) return neighbour;
+    }
+    return undefined;
+  }
+
+  /** Inserts `e` at the place placeFor() gave. */
+  insertAt(e: IndexEntry, pos: Pos): void {
+    this.count++;
+    const blocks = this.blocks;
+    if (blocks.length === 0) {
+      blocks.push([e]);
+      return;
+    }
+    const b = Math.min(pos.b, blocks.length - 1);
+    const blk = blocks[b] as IndexEntry[];
+    const o = pos.b === b ? pos.o : blk.length;
+    if (o === blk.length && b === blocks.length - 1 && blk.length >= BLOCK) {
+      blocks.push([e]);
+      return;
+    }
+    blk.splice(o, 0, e);
+    if (blk.length > 2 * BLOCK) blocks.splice(b, 1, blk.slice(0, BLOCK), blk.slice(BLOCK));
+  }
+
+  /** The entry at block b, offset o (o may be -1 or past the block: the neighbouring block's). */
+  private entryAt(b: number, o: number): IndexEntry | undefined {
+    const blocks = this.blocks;
+    if (o < 0) return b > 0 ? blocks[b - 1]?.at(-1) : undefined;
+    const blk = blocks[b];
+    if (!blk) return undefined;
+    return o < blk.length ? blk[o] : blocks[b + 1]?.[0];
   }
 
   remove(keys: unknown[][], id: unknown, idKey: string): void {

@@ -1,7 +1,7 @@
 import { ObjectId } from 'bson';
 import type { Document } from 'bson';
 import { Index } from './btree-index.js';
-import type { IndexEntry, IndexSpec } from './btree-index.js';
+import type { IndexEntry, IndexSpec, Pos } from './btree-index.js';
 import { fail } from './errors.js';
 import { compileFilter, sortDocs } from './query.js';
 import type { SortSpec } from './query.js';
@@ -138,10 +138,27 @@ export class Collection {
   insert(doc: Document): void {
     if (Array.isArray(doc._id)) fail(2, 'The _id field cannot be an array');
     const idKey = keyString(doc._id);
-    const keys = this.keysOf(doc);
     if (this.docs.has(idKey)) this.indexes.get('_id_')?.duplicateError(this.db, this.name, [doc._id]);
-    this.checkUnique(keys, idKey);
-    for (const [ix, k] of keys) ix.add(k, doc._id, idKey);
+    // One search per index finds both the entry's place and, beside it, any duplicate of a unique
+    // key; the places stay valid because nothing changes until every index has been checked.
+    const places: Array<{ ix: Index; entry: IndexEntry; pos: Pos }> = [];
+    const multikey: Array<[Index, unknown[][]]> = [];
+    for (const ix of this.indexes.values()) {
+      const keys = ix.keysFor(doc);
+      if (keys.length !== 1) {
+        const dup = ix.findDuplicate(keys, idKey);
+        if (dup) ix.duplicateError(this.db, this.name, dup.key);
+        multikey.push([ix, keys]);
+        continue;
+      }
+      const entry: IndexEntry = { key: keys[0]!, id: doc._id, idKey };
+      const pos = ix.placeFor(entry);
+      const dup = ix.duplicateAt(entry, pos);
+      if (dup) ix.duplicateError(this.db, this.name, dup.key);
+      places.push({ ix, entry, pos });
+    }
+    for (const { ix, entry, pos } of places) ix.insertAt(entry, pos);
+    for (const [ix, keys] of multikey) ix.add(keys, doc._id, idKey);
     this.docs.set(idKey, doc);
   }
 

@@ -103,6 +103,20 @@ describe('indexes', () => {
     expect(await c.insertOne({ tags: ['h'], email: 'x@y' }).catch((e: { code?: number }) => e.code)).toBe(11000);
   });
 
+  it('refuses a duplicate compound key whichever side of the holder its _id sorts, across many entries', async () => {
+    const c = client.db(dbName).collection('compound');
+    await c.createIndex({ room: 1, client: 1 }, { unique: true });
+    // Enough entries for the index to span several blocks; ids interleave across rooms.
+    await c.insertMany(Array.from({ length: 3_000 }, (_, i) => ({ _id: `m${String(i).padStart(5, '0')}`, room: `r${i % 7}`, client: `c${i}` })));
+    const before = { _id: 'a-first', room: 'r3', client: 'c1501' };
+    const after = { _id: 'z-last', room: 'r3', client: 'c1501' };
+    expect(await c.insertOne(before).catch((e: { code?: number }) => e.code)).toBe(11000);
+    expect(await c.insertOne(after).catch((e: { code?: number }) => e.code)).toBe(11000);
+    expect(await c.countDocuments({ room: 'r3', client: 'c1501' })).toBe(1);
+    await c.insertOne({ _id: 'n-new', room: 'r3', client: 'c1501b' });
+    expect(await c.countDocuments({ room: 'r3' })).toBe(430);
+  });
+
   it.skipIf(Boolean(process.env.MONGODB_URI))('expires documents through a TTL index', async () => {
     // The sweep runs every 60 s (as MongoDB's does); this checks the index is accepted and listed.
     const c = client.db(dbName).collection('ttl');
