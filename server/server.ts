@@ -2,7 +2,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
-import type { Collection } from 'mongodb';
 import { Notifier } from './application/notifier.js';
 import { RoomQueries } from './application/room-queries.js';
 import { RoomService } from './application/room-service.js';
@@ -11,6 +10,7 @@ import { UserDirectory } from './application/user-directory.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { CommitWriter } from './store/commit-writer.js';
+import { driverCollection } from './store/driver-collection.js';
 import { connectRedis } from './store/redis.js';
 import { connectStore } from './store/connection.js';
 import { FileBucket } from './store/files-bucket.js';
@@ -39,7 +39,7 @@ const CLIENT_DIR = fileURLToPath(
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const store = await connectStore(config, logger);
   const models = await createModels(store.connection);
-  const writer = new CommitWriter(models.Commit.collection as unknown as Collection, { batching: config.commitBatching });
+  const writer = new CommitWriter(driverCollection(models.Commit), { batching: config.commitBatching });
   const rooms = new RoomService(models, writer, config.periods, logger);
   const users = new UserDirectory(models, rooms, logger);
   const queries = new RoomQueries(models, () => rooms.summariesWritten());

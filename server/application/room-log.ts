@@ -6,9 +6,18 @@ import type { CachedRoom } from './room-cache.js';
 /** Events folded per read while catching a room up. */
 const FOLD_PAGE = 1_000;
 
+/**
+ * A commit's `_id`: the room and its first seq, the seq zero-padded so that a room's commits sort
+ * in seq order. Room ids never contain ':'.
+ */
+export function commitKey(roomId: string, seq: number): string {
+  return `${roomId}:${String(seq).padStart(12, '0')}`;
+}
+
 /** The document that appends a room's events to the log (one commit: seq..lastSeq, one clientId). */
 export function commitDoc(roomId: string, events: StoredEvent[], clientId: string | undefined) {
   return {
+    _id: commitKey(roomId, events[0]!.seq),
     roomId,
     seq: events[0]!.seq,
     lastSeq: events[events.length - 1]!.seq,

@@ -98,7 +98,7 @@ export class RoomQueries {
 
   /** The whole log as this viewer may see it; hidden events keep their place as seq and hashes. */
   async history(roomId: string, viewer: Actor): Promise<Array<StoredEvent | HiddenEvent>> {
-    const docs = await this.commits.find({ roomId }, { projection: { events: 1 } }).sort({ seq: 1 }).toArray();
+    const docs = await this.commits.find({ roomId }, { projection: { events: 1 } }).sort({ lastSeq: 1 }).toArray();
     return docs.flatMap((doc) =>
       (doc.events as StoredEvent[]).map((e) =>
         visibleTo(e, viewer) ? e : { seq: e.seq, hidden: true as const, hash: e.hash, prevHash: e.prevHash },

@@ -1,6 +1,7 @@
 import type { AnyBulkWriteOperation, Collection } from 'mongodb';
 import { nextDeadline, type DomainConfig, type RoomState } from '../../shared/domain/index.js';
 import type { Logger } from '../logger.js';
+import { driverCollection } from '../store/driver-collection.js';
 import type { Models } from '../store/models.js';
 import { openProposalOf } from './candidacy.js';
 
@@ -53,16 +54,16 @@ export class RoomSummaries {
   private readonly pending = new Map<string, Pending>();
   private flushing: Promise<void> | undefined;
   private startNow: (() => void) | undefined;
-  private readonly rooms: Collection<{ _id: string }>;
-  private readonly snapshots: Collection<{ _id: string }>;
+  private readonly rooms: () => Collection<{ _id: string }>;
+  private readonly snapshots: () => Collection<{ _id: string }>;
 
   constructor(
     models: Models,
     private readonly config: DomainConfig,
     private readonly logger: Logger,
   ) {
-    this.rooms = models.Room.collection as unknown as Collection<{ _id: string }>;
-    this.snapshots = models.Snapshot.collection as unknown as Collection<{ _id: string }>;
+    this.rooms = driverCollection(models.Room);
+    this.snapshots = driverCollection(models.Snapshot);
   }
 
   mark(roomId: string, state: RoomState, snapshotHash: string | undefined): void {
@@ -128,9 +129,9 @@ export class RoomSummaries {
     }
   }
 
-  private async bulk(collection: Collection<{ _id: string }>, ops: AnyBulkWriteOperation<{ _id: string }>[]): Promise<void> {
+  private async bulk(collection: () => Collection<{ _id: string }>, ops: AnyBulkWriteOperation<{ _id: string }>[]): Promise<void> {
     try {
-      await collection.bulkWrite(ops, { ordered: false });
+      await collection().bulkWrite(ops, { ordered: false });
     } catch (err) {
       // A newer snapshot already there makes the upsert collide: nothing to do.
       const writeErrors = (err as { writeErrors?: Array<{ code?: number }> }).writeErrors;

@@ -37,7 +37,7 @@ export class CommitWriter {
   private idle: Array<() => void> = [];
 
   constructor(
-    private readonly collection: Collection,
+    private readonly collection: () => Collection,
     private readonly options: { batching: boolean } = { batching: true },
   ) {}
 
@@ -68,7 +68,7 @@ export class CommitWriter {
       previous = previous.then(
         async () => {
           try {
-            await this.collection.insertOne(doc);
+            await this.collection().insertOne(doc);
           } catch (err) {
             throw conflictOf(err) ?? err;
           }
@@ -121,7 +121,7 @@ export class CommitWriter {
     if (pending.length === 0) return [];
     const refused = new Map<number, unknown>();
     try {
-      await this.collection.insertMany(
+      await this.collection().insertMany(
         pending.map((p) => p.doc),
         { ordered },
       );

@@ -3,12 +3,14 @@ import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 /**
  * The room log. One document per command: the events that command appended, with their seqs.
  * A command's events land together or not at all on any MongoDB deployment (a document write is
- * atomic), the unique {roomId, seq} on the first seq makes concurrent writers of one room
- * collide so the loser reloads and retries, and the unique {roomId, clientId} makes a retried
- * command return its first result instead of appending again.
+ * atomic). Its `_id` is the room and first seq (commitKey), so concurrent writers of one room
+ * collide on the primary key and the loser reloads and retries, with no index of its own to keep;
+ * the unique {roomId, clientId} makes a retried command return its first result instead of
+ * appending again.
  */
 const commitSchema = new Schema(
   {
+    _id: { type: String, required: true },
     roomId: { type: String, required: true },
     seq: { type: Number, required: true },
     lastSeq: { type: Number, required: true },
@@ -19,7 +21,6 @@ const commitSchema = new Schema(
   },
   { versionKey: false, minimize: false, strict: 'throw' },
 );
-commitSchema.index({ roomId: 1, seq: 1 }, { unique: true });
 commitSchema.index({ roomId: 1, lastSeq: 1 });
 commitSchema.index(
   { roomId: 1, clientId: 1 },

@@ -6,6 +6,7 @@
 import mongoose from 'mongoose';
 import type { Collection, Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitKey } from '../../server/application/room-log.js';
 import { CommitConflict, CommitWriter } from '../../server/store/commit-writer.js';
 import { createModels } from '../../server/store/models.js';
 import { openTestStore, uniqueDbName, type TestStore } from './helpers.js';
@@ -27,7 +28,7 @@ afterAll(async () => {
 });
 
 function commit(roomId: string, seq: number, clientId?: string): Document {
-  return { roomId, seq, lastSeq: seq, ...(clientId ? { clientId } : {}), events: [{ seq }], at: new Date() };
+  return { _id: commitKey(roomId, seq), roomId, seq, lastSeq: seq, ...(clientId ? { clientId } : {}), events: [{ seq }], at: new Date() };
 }
 
 async function seqsOf(roomId: string): Promise<number[]> {
@@ -41,7 +42,7 @@ function outcomes(answers: Promise<void>[]): Promise<string[]> {
 }
 
 describe.each([true, false])('commit writer (batching %s)', (batching) => {
-  const writer = () => new CommitWriter(commits, { batching });
+  const writer = () => new CommitWriter(() => commits, { batching });
   const room = (name: string) => `${name}-${batching ? 'batched' : 'single'}`;
 
   it('writes a group of one room in order and answers each commit', async () => {
