@@ -141,14 +141,15 @@ export class Collection {
     if (this.docs.has(idKey)) this.indexes.get('_id_')?.duplicateError(this.db, this.name, [doc._id]);
     // One search per index finds both the entry's place and, beside it, any duplicate of a unique
     // key; the places stay valid because nothing changes until every index has been checked.
+    // Indexes that defer (and keys of several entries) are only checked here, and added after.
     const places: Array<{ ix: Index; entry: IndexEntry; pos: Pos }> = [];
-    const multikey: Array<[Index, unknown[][]]> = [];
+    const later: Array<[Index, unknown[][]]> = [];
     for (const ix of this.indexes.values()) {
       const keys = ix.keysFor(doc);
-      if (keys.length !== 1) {
+      if (keys.length !== 1 || ix.defers) {
         const dup = ix.findDuplicate(keys, idKey);
         if (dup) ix.duplicateError(this.db, this.name, dup.key);
-        multikey.push([ix, keys]);
+        later.push([ix, keys]);
         continue;
       }
       const entry: IndexEntry = { key: keys[0]!, id: doc._id, idKey };
@@ -158,7 +159,7 @@ export class Collection {
       places.push({ ix, entry, pos });
     }
     for (const { ix, entry, pos } of places) ix.insertAt(entry, pos);
-    for (const [ix, keys] of multikey) ix.add(keys, doc._id, idKey);
+    for (const [ix, keys] of later) ix.add(keys, doc._id, idKey);
     this.docs.set(idKey, doc);
   }
 
@@ -203,6 +204,16 @@ export class Collection {
   query(filter: Document, sort: SortSpec, limit: number, skip: number, hint?: unknown): QueryResult {
     const pred = compileFilter(filter);
     const conds = analyzeFilter(filter);
+    const byId = conds.get('_id');
+    if (byId?.hasEq && hint === undefined) {
+      // At most one document: the map of documents finds it without the _id index.
+      const doc = this.docs.get(keyString(byId.eq));
+      const docs = doc && pred(doc) ? [doc] : [];
+      return {
+        docs: sliceResult(docs, skip, limit),
+        plan: { index: '_id_', keyPattern: { _id: 1 }, direction: 'forward', sortedByIndex: true, keysExamined: docs.length, docsExamined: doc ? 1 : 0 },
+      };
+    }
     const choice = this.chooseIndex(conds, filter, sort, hint);
     if (!choice) {
       const docs: Document[] = [];

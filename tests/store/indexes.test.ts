@@ -104,7 +104,7 @@ describe('indexes', () => {
   });
 
   it('refuses a duplicate compound key whichever side of the holder its _id sorts, across many entries', async () => {
-    const c = client.db(dbName).collection('compound');
+    const c = client.db(dbName).collection<{ _id: string; room: string; client: string }>('compound');
     await c.createIndex({ room: 1, client: 1 }, { unique: true });
     // Enough entries for the index to span several blocks; ids interleave across rooms.
     await c.insertMany(Array.from({ length: 3_000 }, (_, i) => ({ _id: `m${String(i).padStart(5, '0')}`, room: `r${i % 7}`, client: `c${i}` })));
@@ -115,6 +115,30 @@ describe('indexes', () => {
     expect(await c.countDocuments({ room: 'r3', client: 'c1501' })).toBe(1);
     await c.insertOne({ _id: 'n-new', room: 'r3', client: 'c1501b' });
     expect(await c.countDocuments({ room: 'r3' })).toBe(430);
+  });
+
+  it('answers in index order after many unplaced inserts, deletes among them, and a first field of many values', async () => {
+    type Doc = { _id: string; user: string; n: number };
+    const c = client.db(dbName).collection<Doc>('orders');
+    await c.createIndex({ user: 1, n: -1 }, { unique: true });
+    // 6,000 distinct first values: more than the store keeps as partitions.
+    const docs: Doc[] = Array.from({ length: 6_000 }, (_, i) => ({ _id: `d${i}`, user: `u${(i * 7919) % 6_000}`, n: i % 3 }));
+    await c.insertMany(docs);
+    await c.deleteMany({ n: 1 });
+    await c.insertMany([{ _id: 'late-1', user: 'u42', n: 7 }, { _id: 'late-2', user: 'u42', n: 5 }]);
+    expect(await c.insertOne({ _id: 'dup', user: 'u42', n: 7 }).catch((e: { code?: number }) => e.code)).toBe(11000);
+    const u42 = await c.find({ user: 'u42' }).sort({ n: -1 }).toArray();
+    expect(u42.map((d) => d.n)).toEqual([7, 5, ...docs.filter((d) => d.user === 'u42' && d.n !== 1).map((d) => d.n).sort((a, b) => b - a)]);
+    const firstUsers = await c.find({ user: { $gte: 'u1', $lt: 'u2' } }).sort({ user: 1, n: -1 }).limit(5).toArray();
+    const expected = docs
+      .filter((d) => d.n !== 1 && d.user >= 'u1' && d.user < 'u2')
+      .sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : b.n - a.n))
+      .slice(0, 5);
+    expect(firstUsers.map((d) => [d.user, d.n])).toEqual(expected.map((d) => [d.user, d.n]));
+    // The whole index, in its order, holds every document once.
+    const all = await c.find({}, { projection: { _id: 1 } }).hint('user_1_n_-1').toArray();
+    expect(all).toHaveLength(4_002);
+    expect(new Set(all.map((d) => d._id)).size).toBe(4_002);
   });
 
   it.skipIf(Boolean(process.env.MONGODB_URI))('expires documents through a TTL index', async () => {
