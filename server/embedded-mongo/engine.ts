@@ -8,6 +8,7 @@ import type { CollectionImage, JournalOp, Persistence, RecoveredState } from './
 import { aggregate, compileFilter, idFirst, parseSort, project } from './query.js';
 import { applyUpdate, docsEqual, isOperatorUpdate, seedFromQuery, validateStoredDoc } from './update.js';
 import { cloneDoc, isPlainObject, keyString, pathValues } from './values.js';
+import { RAW_DOCUMENTS } from './wire.js';
 
 /**
  * The command layer: databases of collections in memory, every write journaled through the
@@ -449,6 +450,7 @@ export class Engine {
     const name = str(cmd.insert, 'insert');
     const docs = cmd.documents;
     if (!Array.isArray(docs)) fail(2, 'insert needs documents');
+    const raws = (cmd as { [RAW_DOCUMENTS]?: Uint8Array[] })[RAW_DOCUMENTS];
     const ordered = cmd.ordered !== false;
     const ops: JournalOp[] = [];
     const c = this.collForWrite(db, name, ops);
@@ -461,7 +463,9 @@ export class Engine {
         validateStoredDoc(d);
         const stored = Collection.withId(d);
         c.insert(stored);
-        ops.push({ op: 'put', db, coll: name, doc: stored });
+        // The bytes as received are the stored document when nothing was added to it (its _id).
+        const bson = stored === d ? raws?.[i] : undefined;
+        ops.push({ op: 'put', db, coll: name, doc: stored, ...(bson ? { bson } : {}) });
         n++;
       } catch (err) {
         writeErrors.push(writeErrorOf(i, err));

@@ -31,12 +31,20 @@ export interface Request {
   compressor: number | undefined;
 }
 
-export function readDocs(buf: Buffer, start: number, end: number): Document[] {
+/**
+ * On a command whose `documents` came as an OP_MSG document sequence: each document's bytes as
+ * received, so that an insert journals them as they are instead of serializing them again.
+ */
+export const RAW_DOCUMENTS = Symbol('raw documents');
+
+export function readDocs(buf: Buffer, start: number, end: number, raws?: Uint8Array[]): Document[] {
   const out: Document[] = [];
   let pos = start;
   while (pos < end) {
     const len = buf.readInt32LE(pos);
-    out.push(deserialize(buf.subarray(pos, pos + len), DESERIALIZE_OPTIONS));
+    const bytes = buf.subarray(pos, pos + len);
+    out.push(deserialize(bytes, DESERIALIZE_OPTIONS));
+    raws?.push(bytes);
     pos += len;
   }
   return out;
@@ -85,7 +93,7 @@ export function parseMessage(msg: Buffer, compressor?: number): Request {
     const end = flags & MSG_CHECKSUM_PRESENT ? msg.length - 4 : msg.length;
     let pos = 20;
     let command: Document | undefined;
-    const sequences: Array<[string, Document[]]> = [];
+    const sequences: Array<[string, Document[], Uint8Array[]]> = [];
     while (pos < end) {
       const kind = msg.readUInt8(pos);
       pos += 1;
@@ -96,14 +104,18 @@ export function parseMessage(msg: Buffer, compressor?: number): Request {
       } else if (kind === 1) {
         const size = msg.readInt32LE(pos);
         const [id, docsStart] = readCString(msg, pos + 4);
-        sequences.push([id, readDocs(msg, docsStart, pos + size)]);
+        const raws: Uint8Array[] = [];
+        sequences.push([id, readDocs(msg, docsStart, pos + size, raws), raws]);
         pos += size;
       } else {
         throw new Error(`unknown OP_MSG section kind ${kind}`);
       }
     }
     if (!command) throw new Error('OP_MSG without a body section');
-    for (const [id, docs] of sequences) command[id] = docs;
+    for (const [id, docs, raws] of sequences) {
+      command[id] = docs;
+      if (id === 'documents') Object.defineProperty(command, RAW_DOCUMENTS, { value: raws });
+    }
     return { requestId, opCode, command, moreToCome: (flags & MSG_MORE_TO_COME) !== 0, compressor };
   }
   throw new Error(`unsupported opCode ${opCode}`);

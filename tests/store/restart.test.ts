@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Binary, Decimal128, Double, EJSON, Int32, Long } from 'bson';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedMongo } from '../../server/embedded-mongo/index.js';
@@ -44,6 +45,49 @@ describe.skipIf(Boolean(process.env.MONGODB_URI))('embedded store restart', () =
     } finally {
       await c2.close();
       await second.close();
+    }
+  });
+});
+
+describe.skipIf(Boolean(process.env.MONGODB_URI))('embedded store journal', () => {
+  it('keeps inserted documents exactly, BSON types and field order included, across a restart', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'store-journal-'));
+    const docs = [
+      // _id first: journaled from the bytes as the driver sent them.
+      {
+        _id: 'as-sent',
+        double: new Double(1),
+        int: new Int32(7),
+        long: Long.fromString('9007199254740993'),
+        price: Decimal128.fromString('12.50'),
+        at: new Date('2026-01-02T03:04:05.678Z'),
+        bin: new Binary(Buffer.from([0, 1, 255]), 0),
+        nested: { list: [1, 'two', { three: null }], empty: {} },
+        text: 'é — ✓',
+      },
+      // _id added by the driver at the end: the store puts it first, so journals its own encoding.
+      { k: 'no-id', n: 2.5 },
+    ];
+    const canon = (d: unknown) => EJSON.stringify(d as object, { relaxed: false });
+    const first = await startEmbeddedMongo({ port: 0, dataDir });
+    const c1 = await new MongoClient(`${first.uri}/app`).connect();
+    await c1.db('app').collection('typed').insertMany(docs.map((d) => ({ ...d })) as never[]);
+    const before = await c1.db('app').collection('typed').find({}, { promoteValues: false }).toArray();
+    await c1.close();
+    await first.close();
+
+    const second = await startEmbeddedMongo({ port: 0, dataDir });
+    const c2 = await new MongoClient(`${second.uri}/app`).connect();
+    try {
+      const after = await c2.db('app').collection('typed').find({}, { promoteValues: false }).toArray();
+      expect(after.map(canon)).toEqual(before.map(canon));
+      expect(Object.keys(after[0]!)).toEqual(Object.keys(docs[0]!));
+      expect((after[1]?._id as { _bsontype?: string })._bsontype).toBe('ObjectId');
+      expect(Object.keys(after[1]!)[0]).toBe('_id');
+    } finally {
+      await c2.close();
+      await second.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

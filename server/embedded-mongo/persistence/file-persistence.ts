@@ -114,13 +114,24 @@ async function writeFully(fh: FileHandle, buffers: Uint8Array[], position: numbe
   return total;
 }
 
+/** BSON of `{ op: 'put', db, coll, doc }` around the document's own bytes. */
+function putWithBson(db: string, coll: string, doc: Uint8Array): Buffer {
+  const head = serialize({ op: 'put', db, coll });
+  const out = Buffer.concat([head.subarray(0, head.length - 1), DOC_ELEMENT, doc, END_OF_DOCUMENT]);
+  out.writeInt32LE(out.length, 0);
+  return out;
+}
+const DOC_ELEMENT = Buffer.from('\x03doc\x00', 'latin1');
+const END_OF_DOCUMENT = Buffer.of(0);
+
 /** BSON of `{ ops: [op0, op1, …] }`, built from the ops serialized one by one (no 16 MiB limit on the whole). */
 function encodeOps(ops: readonly JournalOp[]): Uint8Array[] {
   const parts: Uint8Array[] = [];
   let arrayBytes = 4 + 1; // int32 size + terminating 0
   for (let i = 0; i < ops.length; i++) {
     const key = Buffer.from(`\x03${i}\x00`, 'latin1');
-    const body = serialize(ops[i] as Document);
+    const op = ops[i] as JournalOp;
+    const body = op.op === 'put' && op.bson ? putWithBson(op.db, op.coll, op.bson) : serialize(op as Document);
     parts.push(key, body);
     arrayBytes += key.length + body.length;
   }

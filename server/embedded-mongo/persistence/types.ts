@@ -6,7 +6,8 @@ import type { Document } from 'bson';
  * what lets a snapshot be taken while writes continue and still be corrected by the log after it.
  */
 export type JournalOp =
-  | { op: 'put'; db: string; coll: string; doc: Document }
+  /** `bson`, when given, is exactly `doc` as BSON (as the client sent it): journaled as it is. */
+  | { op: 'put'; db: string; coll: string; doc: Document; bson?: Uint8Array }
   | { op: 'delete'; db: string; coll: string; id: unknown }
   | { op: 'createCollection'; db: string; coll: string; options: Document }
   | { op: 'dropCollection'; db: string; coll: string }
