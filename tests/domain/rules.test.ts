@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   DomainInvariantError,
@@ -317,7 +318,39 @@ describe('evolve and fold', () => {
   });
 });
 
+/** The encoding by its definition, written the plain way: what canonicalJson must match. */
+function referenceCanonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return referenceCanonical((value as { toJSON: () => unknown }).toJSON());
+  if (Array.isArray(value)) return `[${value.map((v: unknown) => (v === undefined ? 'null' : referenceCanonical(v))).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const members = Object.keys(record)
+    .sort()
+    .filter((k) => record[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${referenceCanonical(record[k])}`);
+  return `{${members.join(',')}}`;
+}
+
 describe('canonicalJson', () => {
+  it('matches the plain definition on arbitrary values, integer-like keys and dates included', () => {
+    const key = fc.oneof(fc.string(), fc.constantFrom('0', '1', '10', '9', '01', 'a', 'B', 'é', '_'));
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small' },
+        fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null)),
+        fc.date({ noInvalidDate: true }),
+        fc.array(fc.oneof(tie('node'), fc.constant(undefined))),
+        fc.dictionary(key, fc.oneof(tie('node'), fc.constant(undefined))),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(canonicalJson(v)).toBe(referenceCanonical(v));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('sorts keys at every depth, drops undefined members, keeps arrays in order', () => {
     expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: 'x' } })).toBe('{"a":{"c":"x","d":[3,{"z":1}]},"b":1}');
     expect(canonicalJson({ a: 1, b: 2 })).toBe(canonicalJson({ b: 2, a: 1 }));
