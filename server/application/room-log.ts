@@ -7,6 +7,12 @@ import type { CachedRoom } from './room-cache.js';
 const FOLD_PAGE = 1_000;
 
 /**
+ * The shape of the room state that snapshots hold: 2 since messages are kept in chunks. An older
+ * snapshot is not read (the room is folded from its log) and is replaced by the next one.
+ */
+export const SNAPSHOT_FORMAT = 2;
+
+/**
  * A commit's `_id`: the room and its first seq, the seq zero-padded so that a room's commits sort
  * in seq order. Room ids never contain ':'.
  */
@@ -38,7 +44,7 @@ export class RoomLog {
   /** The room's snapshot, or its empty state before any (a room is then folded from its first event). */
   async snapshot(roomId: string): Promise<CachedRoom> {
     const doc = await this.models.Snapshot.findById(roomId).lean();
-    if (!doc) return { state: emptyRoomState(roomId), lastHash: null, snapshotSeq: 0 };
+    if (!doc || doc.format !== SNAPSHOT_FORMAT) return { state: emptyRoomState(roomId), lastHash: null, snapshotSeq: 0 };
     return { state: JSON.parse(doc.state) as RoomState, lastHash: doc.hash ?? null, snapshotSeq: doc.seq };
   }
 

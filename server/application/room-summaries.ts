@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { driverCollection } from '../store/driver-collection.js';
 import type { Models } from '../store/models.js';
 import { openProposalOf } from './candidacy.js';
+import { SNAPSHOT_FORMAT } from './room-log.js';
 
 interface Pending {
   state: RoomState;
@@ -119,7 +120,7 @@ export class RoomSummaries {
         snapshots.push({
           updateOne: {
             filter: { _id: roomId, seq: { $lt: snapshot.state.seq } },
-            update: { $set: { seq: snapshot.state.seq, hash: snapshot.hash, state: text } },
+            update: { $set: { seq: snapshot.state.seq, hash: snapshot.hash, state: text, format: SNAPSHOT_FORMAT } },
             upsert: true,
           },
         });

@@ -67,6 +67,8 @@ const snapshotSchema = new Schema(
     hash: { type: String, default: null },
     /** The state as JSON text: its keys are data (ids), not field names MongoDB should see. */
     state: { type: String, required: true },
+    /** The shape of `state` (SNAPSHOT_FORMAT); a snapshot of another shape is not read. */
+    format: { type: Number, default: 1 },
   },
   { versionKey: false, strict: 'throw' },
 );

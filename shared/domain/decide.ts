@@ -3,6 +3,7 @@ import type { Command, CommandOf, InternalCommand } from '../schemas/commands.js
 import type { EventDraft } from '../schemas/events.js';
 import type { RoomState } from '../schemas/room.js';
 import { accept, reject, type DomainResult } from './errors.js';
+import { messageAt } from './messages.js';
 import { isPartyOf, isSystem } from './parties.js';
 import { findMilestone, isCreated, openProposal, otherSide, own } from './state.js';
 import { amendmentViolation } from './terms-rules.js';
@@ -127,7 +128,7 @@ function postMessage(state: RoomState, command: CommandOf<'message.post'>): Doma
   if (state.phase === 'ended') return ended('post messages');
   const unknown = unknownFile(state, command.fileIds);
   if (unknown !== undefined) return reject('INVALID', `file ${unknown} is not shared in this room`);
-  if (command.replyTo !== undefined && !own(state.messages, String(command.replyTo))) {
+  if (command.replyTo !== undefined && !messageAt(state.messages, command.replyTo)) {
     return reject('NOT_FOUND', `no message ${command.replyTo}`);
   }
   return accept({
@@ -144,7 +145,7 @@ function changeMessage(
 ): DomainResult {
   const verb = command.type === 'message.edit' ? 'edit' : 'delete';
   if (state.phase === 'ended') return ended(`${verb} messages`);
-  const message = own(state.messages, String(command.seq));
+  const message = messageAt(state.messages, command.seq);
   if (!message) return reject('NOT_FOUND', `no message ${command.seq}`);
   if (message.authorId !== actor.id) return reject('FORBIDDEN', `only its author may ${verb} a message`);
   if (message.deleted) return reject('CONFLICT', `message ${command.seq} is deleted`);

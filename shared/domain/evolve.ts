@@ -2,6 +2,7 @@ import type { EventType, RoomEvent } from '../schemas/events.js';
 import type { Milestone, Proposal, RoomState } from '../schemas/room.js';
 import { DomainInvariantError } from './errors.js';
 import { milestonesUnder } from './terms-rules.js';
+import { messageAt, withMessage } from './messages.js';
 import { emptyRoomState, own } from './state.js';
 
 /** An event as stored (StoredEvent) or as received on the wire (RoomEvent, audience optional). */
@@ -85,29 +86,26 @@ const handlers: Handlers = {
   },
   'message.posted': (state, e) => ({
     ...state,
-    messages: {
-      ...state.messages,
-      [String(e.seq)]: {
-        seq: e.seq,
-        authorId: e.actor.id,
-        at: e.at,
-        edited: false,
-        editedAt: null,
-        deleted: false,
-        fileIds: [...e.data.fileIds],
-        replyTo: e.data.replyTo,
-      },
-    },
+    messages: withMessage(state.messages, {
+      seq: e.seq,
+      authorId: e.actor.id,
+      at: e.at,
+      edited: false,
+      editedAt: null,
+      deleted: false,
+      fileIds: [...e.data.fileIds],
+      replyTo: e.data.replyTo,
+    }),
   }),
   'message.edited': (state, e) => {
-    const m = own(state.messages, String(e.data.seq));
+    const m = messageAt(state.messages, e.data.seq);
     invariant(m && !m.deleted, e, `no live message ${e.data.seq}`);
-    return { ...state, messages: { ...state.messages, [String(e.data.seq)]: { ...m, edited: true, editedAt: e.at } } };
+    return { ...state, messages: withMessage(state.messages, { ...m, edited: true, editedAt: e.at }) };
   },
   'message.deleted': (state, e) => {
-    const m = own(state.messages, String(e.data.seq));
+    const m = messageAt(state.messages, e.data.seq);
     invariant(m && !m.deleted, e, `no live message ${e.data.seq}`);
-    return { ...state, messages: { ...state.messages, [String(e.data.seq)]: { ...m, deleted: true } } };
+    return { ...state, messages: withMessage(state.messages, { ...m, deleted: true }) };
   },
   'terms.proposed': (state, e) => {
     requirePhase(state, e, 'interview', 'offer', 'active');

@@ -2,6 +2,7 @@ export { canonicalJson } from './canonical.js';
 export { decide } from './decide.js';
 export { DomainInvariantError, type DomainError, type DomainResult } from './errors.js';
 export { evolve, fold } from './evolve.js';
+export { MESSAGE_CHUNK, messageAt, messageList, withMessage } from './messages.js';
 export { isPartyOf, isSystem, principalOf, resolveParty } from './parties.js';
 export {
   emptyRoomState,

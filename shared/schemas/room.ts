@@ -92,6 +92,10 @@ export const MessageMetaSchema = z.object({
 });
 export type MessageMeta = z.infer<typeof MessageMetaSchema>;
 
+/** Messages in chunks of seqs (see shared/domain/messages.ts): chunk number → seq → message. */
+export const MessageIndexSchema = z.record(z.string(), z.record(z.string(), MessageMetaSchema));
+export type MessageIndex = z.infer<typeof MessageIndexSchema>;
+
 export const RoomFileSchema = z.object({
   id: IdSchema,
   name: z.string(),
@@ -155,7 +159,7 @@ export const RoomStateSchema = z.object({
     /** Status-report periods already reminded since the last report (or the start). */
     statusReport: z.number().int().min(0),
   }),
-  messages: z.record(z.string(), MessageMetaSchema),
+  messages: MessageIndexSchema,
   files: z.record(z.string(), RoomFileSchema),
   feedback: z.object({
     client: FeedbackEntrySchema.nullable(),

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decide, type Command, type DomainConfig, type RoomState } from '../../shared/domain/index.js';
+import { decide, messageList, type Command, type DomainConfig, type RoomState } from '../../shared/domain/index.js';
 import type { Terms } from '../../shared/schemas/terms.js';
 import { PARTIES, Scenario, type PartyWho } from './helpers.js';
 
@@ -170,7 +170,7 @@ function autoWho(s: Scenario, intent: Intent, seed: number): PartyWho {
 export function commandFor(s: Scenario, who: PartyWho, intent: Intent): Command | null {
   const state = s.state;
   const files = Object.keys(state.files);
-  const messages = Object.keys(state.messages).map(Number);
+  const messages = messageList(state.messages).map((m) => m.seq);
   switch (intent.t) {
     case 'post': {
       const file = intent.file % 3 === 0 ? pick(files, intent.file) : undefined;

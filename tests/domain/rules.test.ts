@@ -7,6 +7,9 @@ import {
   emptyRoomState,
   evolve,
   fold,
+  MESSAGE_CHUNK,
+  messageAt,
+  messageList,
   redactState,
   resolveParty,
   visibleTo,
@@ -111,11 +114,26 @@ describe('room creation and files', () => {
     );
   });
 
+  it('messages: a long room keeps every message across its chunks, and earlier states stay as they were', () => {
+    const s = Scenario.created();
+    const seqs = Array.from({ length: 300 }, (_, i) => s.post(i % 2 ? 'client' : 'freelancer'));
+    const before = s.state;
+    for (const seq of [MESSAGE_CHUNK - 1, MESSAGE_CHUNK, 2 * MESSAGE_CHUNK]) s.run(seq % 2 ? 'client' : 'freelancer', { type: 'message.edit', seq, text: 'edited' });
+    s.run(seqs[0]! % 2 ? 'client' : 'freelancer', { type: 'message.delete', seq: seqs[0]! });
+    expect(messageList(s.state.messages).map((m) => m.seq)).toEqual(seqs);
+    expect(messageList(s.state.messages).filter((m) => m.edited).map((m) => m.seq)).toEqual([MESSAGE_CHUNK - 1, MESSAGE_CHUNK, 2 * MESSAGE_CHUNK]);
+    expect(messageAt(s.state.messages, seqs[0]!)?.deleted).toBe(true);
+    expect(messageAt(before.messages, MESSAGE_CHUNK)?.edited).toBe(false);
+    expect(messageAt(before.messages, seqs[0]!)?.deleted).toBe(false);
+    expect(messageAt(s.state.messages, 1)).toBeUndefined();
+    expect(messageAt(s.state.messages, 10_000)).toBeUndefined();
+  });
+
   it('messages: edits and deletes are kept as events, deleted ones cannot change again', () => {
     const s = Scenario.created();
     const seq = s.post('interviewer');
     s.run('interviewer', { type: 'message.edit', seq, text: 'better' });
-    expect(s.state.messages[String(seq)]).toMatchObject({ authorId: 'dave', edited: true, deleted: false });
+    expect(messageAt(s.state.messages, seq)).toMatchObject({ authorId: 'dave', edited: true, deleted: false });
     s.run('interviewer', { type: 'message.delete', seq });
     expectError(s.try('interviewer', { type: 'message.edit', seq, text: 'again' }), 'CONFLICT');
     expectError(s.try('interviewer', { type: 'message.delete', seq }), 'CONFLICT');

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain, type HiddenEvent } from '../../server/application/evidence.js';
-import type { StoredEvent } from '../../shared/domain/index.js';
+import { messageList, type StoredEvent } from '../../shared/domain/index.js';
 import { request } from '../support/http.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import {
@@ -161,7 +161,7 @@ describe('rooms', () => {
     await command(base, tokens.erin, room.id, { type: 'message.post', text: 'one' });
     const state = await getRoom(base, tokens.erin, room.id);
     expect(state).toMatchObject({ id: room.id, title: 'State', seq: 2, phase: 'interview' });
-    expect(Object.keys(state.messages)).toEqual(['2']);
+    expect(messageList(state.messages).map((m) => m.seq)).toEqual([2]);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { RoomState } from '../../../shared/domain/index.js';
+import { messageAt, messageList, type RoomState } from '../../../shared/domain/index.js';
 import type { RoomEvent } from '../../../shared/schemas/index.js';
 import { downloadFile, uploadFile, type UploadResult } from '../api.js';
 import { h, keyed, type Child } from '../dom.js';
@@ -193,7 +193,7 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
 
   /** For each message seq: the others whose read position reached it (shown on the latest message of someone else they read). */
   function receipts(state: RoomState): Map<number, string[]> {
-    const metas = Object.values(state.messages).sort((a, b) => a.seq - b.seq);
+    const metas = messageList(state.messages);
     const out = new Map<number, string[]>();
     for (const [userId, read] of model.reads) {
       let last: number | undefined;
@@ -208,7 +208,7 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
     e: Extract<RoomEvent, { type: 'message.posted' }>,
     readers: string[] | undefined,
   ): string {
-    const meta = state.messages[String(e.seq)];
+    const meta = messageAt(state.messages, e.seq);
     return JSON.stringify([
       model.texts.get(e.seq),
       meta?.edited,
@@ -225,7 +225,7 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
     e: Extract<RoomEvent, { type: 'message.posted' }>,
     readers: string[],
   ): HTMLElement {
-    const meta = state.messages[String(e.seq)];
+    const meta = messageAt(state.messages, e.seq);
     const mine = e.actor.id === app.session.user.id;
     const deleted = meta?.deleted ?? false;
     const text = model.texts.get(e.seq) ?? e.data.text;
@@ -308,7 +308,7 @@ export function renderRoom(app: App, main: HTMLElement, roomId: string): Cleanup
   }
 
   function replyQuote(state: RoomState, seq: number): HTMLElement {
-    const meta = state.messages[String(seq)];
+    const meta = messageAt(state.messages, seq);
     const text = meta?.deleted ? 'a deleted message' : (model.texts.get(seq) ?? '…');
     return h(
       'blockquote',
@@ -642,7 +642,7 @@ function makeComposer(ctx: RoomContext, view: ViewState) {
       replyBox.replaceChildren();
       return;
     }
-    const meta = ctx.model.state?.messages[String(seq)];
+    const meta = ctx.model.state && messageAt(ctx.model.state.messages, seq);
     replyBox.hidden = false;
     replyBox.replaceChildren(
       h(
