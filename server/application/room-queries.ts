@@ -6,6 +6,7 @@ import type { Candidacy } from '../../shared/schemas/http.js';
 import type { Models, RoomDoc } from '../store/models.js';
 import { byPendingOfferThenActivity, candidacyOf } from './candidacy.js';
 import type { HiddenEvent } from './evidence.js';
+import { EVENTS_PROJECTION, eventsOf } from './room-log.js';
 
 const UNREAD_CAP = 999;
 
@@ -80,13 +81,13 @@ export class RoomQueries {
     // Hidden events do not count against the page: keep reading until the page is full.
     while (out.length < limit) {
       const docs = await this.commits
-        .find({ roomId, lastSeq: { $gt: cursor } }, { projection: { events: 1, lastSeq: 1 } })
+        .find({ roomId, lastSeq: { $gt: cursor } }, { projection: { ...EVENTS_PROJECTION, lastSeq: 1 } })
         .sort({ lastSeq: 1 })
         .limit(limit)
         .toArray();
       if (docs.length === 0) break;
       for (const doc of docs) {
-        for (const event of doc.events as StoredEvent[]) {
+        for (const event of eventsOf(doc)) {
           if (event.seq > cursor && out.length < limit && visibleTo(event, viewer)) out.push(event);
         }
         cursor = doc.lastSeq as number;
@@ -98,9 +99,9 @@ export class RoomQueries {
 
   /** The whole log as this viewer may see it; hidden events keep their place as seq and hashes. */
   async history(roomId: string, viewer: Actor): Promise<Array<StoredEvent | HiddenEvent>> {
-    const docs = await this.commits.find({ roomId }, { projection: { events: 1 } }).sort({ lastSeq: 1 }).toArray();
+    const docs = await this.commits.find({ roomId }, { projection: EVENTS_PROJECTION }).sort({ lastSeq: 1 }).toArray();
     return docs.flatMap((doc) =>
-      (doc.events as StoredEvent[]).map((e) =>
+      eventsOf(doc).map((e) =>
         visibleTo(e, viewer) ? e : { seq: e.seq, hidden: true as const, hash: e.hash, prevHash: e.prevHash },
       ),
     );
@@ -123,12 +124,12 @@ export class RoomQueries {
   /** Events after the read position that others appended and this viewer may see. */
   private async countUnread(roomId: string, read: number, viewer: Actor): Promise<number> {
     const docs = await this.commits
-      .find({ roomId, lastSeq: { $gt: read } }, { projection: { 'events.seq': 1, 'events.actor.id': 1, 'events.audience': 1 } })
+      .find({ roomId, lastSeq: { $gt: read } }, { projection: EVENTS_PROJECTION })
       .limit(UNREAD_CAP)
       .toArray();
     let unread = 0;
     for (const doc of docs) {
-      for (const e of doc.events as Array<Pick<StoredEvent, 'seq' | 'actor' | 'audience'>>) {
+      for (const e of eventsOf(doc)) {
         if (e.seq > read && e.actor.id !== viewer.id && visibleTo(e, viewer)) unread++;
       }
     }

@@ -15,8 +15,10 @@ const commitSchema = new Schema(
     seq: { type: Number, required: true },
     lastSeq: { type: Number, required: true },
     clientId: { type: String },
-    /** Stored events: { seq, type, at, actor, data, audience, hash, prevHash }. */
-    events: { type: [Schema.Types.Mixed], required: true },
+    /** The stored events ({ seq, type, at, actor, data, audience, hash, prevHash }) as JSON text. */
+    eventsJson: { type: String },
+    /** The stored events of commits written before eventsJson. */
+    events: { type: [Schema.Types.Mixed], default: undefined },
     at: { type: Date, required: true },
   },
   { versionKey: false, minimize: false, strict: 'throw' },
