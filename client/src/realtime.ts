@@ -188,7 +188,7 @@ export class Realtime {
   follow(roomId: string): RoomModel {
     let model = this.rooms.get(roomId);
     if (!model) {
-      model = new RoomModel(roomId, `workroom.room.v2.${this.userId}.${roomId}`, this);
+      model = new RoomModel(roomId, `workroom.room.v3.${this.userId}.${roomId}`, this);
       this.rooms.set(roomId, model);
       if (this.socket.connected) void this.join(model);
     }

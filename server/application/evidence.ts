@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson, type StoredEvent } from '../../shared/domain/index.js';
 
 /**
@@ -9,9 +9,7 @@ import { canonicalJson, type StoredEvent } from '../../shared/domain/index.js';
 export function hashEvent(roomId: string, event: Omit<StoredEvent, 'hash'>): string {
   const { seq, type, at, actor, data, audience, prevHash } = event;
   // Members listed in canonical (sorted) order, so the encoder has nothing to sort at the top.
-  return createHash('sha256')
-    .update(canonicalJson({ actor, at, audience, data, prevHash, roomId, seq, type }))
-    .digest('hex');
+  return hash('sha256', canonicalJson({ actor, at, audience, data, prevHash, roomId, seq, type }), 'hex');
 }
 
 export type ChainCheck = { ok: true; checked: number } | { ok: false; seq: number; reason: string };

@@ -7,10 +7,11 @@ import type { CachedRoom } from './room-cache.js';
 const FOLD_PAGE = 1_000;
 
 /**
- * The shape of the room state that snapshots hold: 2 since messages are kept in chunks. An older
- * snapshot is not read (the room is folded from its log) and is replaced by the next one.
+ * The shape of the room state that snapshots hold: 3 since messages are kept in chunks keyed by
+ * offset. An older snapshot is not read (the room is folded from its log) and is replaced by the
+ * next one.
  */
-export const SNAPSHOT_FORMAT = 2;
+export const SNAPSHOT_FORMAT = 3;
 
 /**
  * A commit's `_id`: the room and its first seq, the seq zero-padded so that a room's commits sort

@@ -2,14 +2,15 @@
 export class Tracker {
   private count = 0;
   private readonly waiters: Array<() => void> = [];
+  private readonly finished = (): void => {
+    if (--this.count === 0) this.waiters.splice(0).forEach((resolve) => resolve());
+  };
 
-  async track<T>(work: () => Promise<T>): Promise<T> {
+  track<T>(work: () => Promise<T>): Promise<T> {
     this.count++;
-    try {
-      return await work();
-    } finally {
-      if (--this.count === 0) this.waiters.splice(0).forEach((resolve) => resolve());
-    }
+    const done = work();
+    done.then(this.finished, this.finished);
+    return done;
   }
 
   /** Resolves once nothing is in progress. */

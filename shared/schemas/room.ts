@@ -92,7 +92,7 @@ export const MessageMetaSchema = z.object({
 });
 export type MessageMeta = z.infer<typeof MessageMetaSchema>;
 
-/** Messages in chunks of seqs (see shared/domain/messages.ts): chunk number → seq → message. */
+/** Messages in chunks of seqs (see shared/domain/messages.ts): chunk number → offset → message. */
 export const MessageIndexSchema = z.record(z.string(), z.record(z.string(), MessageMetaSchema));
 export type MessageIndex = z.infer<typeof MessageIndexSchema>;
 
