@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
-import { canonicalJson, type StoredEvent } from '../../shared/domain/index.js';
+import type { StoredEvent } from '../../shared/domain/index.js';
+import { canonicalBytes } from './canonical-bytes.js';
 
 /**
  * The evidence chain: each event's hash is sha256 over the canonical JSON of the room id and the
@@ -9,7 +10,7 @@ import { canonicalJson, type StoredEvent } from '../../shared/domain/index.js';
 export function hashEvent(roomId: string, event: Omit<StoredEvent, 'hash'>): string {
   const { seq, type, at, actor, data, audience, prevHash } = event;
   // Members listed in canonical (sorted) order, so the encoder has nothing to sort at the top.
-  return hash('sha256', canonicalJson({ actor, at, audience, data, prevHash, roomId, seq, type }), 'hex');
+  return hash('sha256', canonicalBytes({ actor, at, audience, data, prevHash, roomId, seq, type }), 'hex');
 }
 
 export type ChainCheck = { ok: true; checked: number } | { ok: false; seq: number; reason: string };

@@ -55,6 +55,8 @@ export class Notifier {
 
   /** Never fails: a notification that cannot be stored is logged, and the events stand. */
   async onAppended(room: RoomState, events: StoredEvent[]): Promise<void> {
+    // Messages and files notify nobody: most commits stop here.
+    if (!events.some((e) => TEXTS[e.type])) return;
     try {
       await this.notify(room, events);
     } catch (err) {

@@ -2,7 +2,8 @@ import type { RedisClientType } from 'redis';
 
 /** A fixed-window counter: `limit` hits per window per key; 0 means unlimited. */
 export interface RateLimiter {
-  hit(key: string): Promise<boolean>;
+  /** Whether this hit is within the limit (answered at once when counted in this process). */
+  hit(key: string): boolean | Promise<boolean>;
 }
 
 const WINDOW_MS = 10_000;
@@ -10,7 +11,7 @@ const WINDOW_MS = 10_000;
 export function memoryRateLimiter(limit: number): RateLimiter {
   const windows = new Map<string, { start: number; count: number }>();
   return {
-    async hit(key) {
+    hit(key) {
       if (limit === 0) return true;
       const now = Date.now();
       let w = windows.get(key);

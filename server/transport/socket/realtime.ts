@@ -126,12 +126,15 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
       return { events, seq: Math.max(state.seq, events.at(-1)?.seq ?? 0) };
     });
 
+    const rateKey = `conn:${socket.id}`;
     handle('room:command', async ({ roomId, clientId, command }) => {
-      if (!(await deps.rateLimiter.hit(`conn:${socket.id}`))) {
+      const allowed = deps.rateLimiter.hit(rateKey);
+      if (!(typeof allowed === 'boolean' ? allowed : await allowed)) {
         throw new ApiError('RATE_LIMITED', `At most ${config.rateLimitCommands} commands per 10 seconds`);
       }
       const result = await rooms.execute(roomId, user, clientId, command);
-      return { seq: result.seq, events: result.events.filter((e) => visibleTo(e, result.actor)) };
+      const visible = result.events.every((e) => visibleTo(e, result.actor));
+      return { seq: result.seq, events: visible ? result.events : result.events.filter((e) => visibleTo(e, result.actor)) };
     });
 
     handle('room:read', async ({ roomId, seq }) => {
