@@ -13,13 +13,16 @@ interface Pending {
 }
 
 /**
- * Under load (a batch of at least BUSY_BATCH rooms), the next batch waits FLUSH_DELAY_MS: a busy
- * room changes with every message, and writing its summary once a second rather than once per
- * command halves the store's work. When quiet, summaries are written at once, so other processes
- * see them at once too; readers of this process never wait: `written()` ends the pause.
+ * While commands keep marking rooms faster than their summaries are written, the next batch
+ * waits: FLUSH_DELAY_MS under load (a batch of at least BUSY_BATCH rooms), BRISK_DELAY_MS for a
+ * few busy rooms. A busy room changes with every message, and writing its summary a few times a
+ * second rather than once per command saves the store most of that work. A room marked after a
+ * quiet spell is written at once, so other processes see it at once too; readers of this process
+ * never wait: `written()` ends the pause.
  */
 const BUSY_BATCH = 20;
 const FLUSH_DELAY_MS = 1_000;
+const BRISK_DELAY_MS = 200;
 /** Updates per store command when writing summaries (see writeBatch). */
 const WRITE_PIECE = 10;
 /** Snapshot text per store command: a few large snapshots, not ten, hold up the commits behind them. */
@@ -84,14 +87,14 @@ export class RoomSummaries {
     while (this.pending.size > 0) {
       const rooms = this.pending.size;
       await this.writeBatch();
-      if (rooms >= BUSY_BATCH && this.pending.size > 0) await this.pause();
+      if (this.pending.size > 0) await this.pause(rooms >= BUSY_BATCH ? FLUSH_DELAY_MS : BRISK_DELAY_MS);
     }
     this.flushing = undefined;
   }
 
-  private async pause(): Promise<void> {
+  private async pause(ms: number): Promise<void> {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, FLUSH_DELAY_MS);
+      const timer = setTimeout(resolve, ms);
       this.startNow = () => {
         clearTimeout(timer);
         resolve();
