@@ -13,12 +13,12 @@ interface Pending {
 }
 
 /**
- * While commands keep marking rooms faster than their summaries are written, the next batch
- * waits: FLUSH_DELAY_MS under load (a batch of at least BUSY_BATCH rooms), BRISK_DELAY_MS for a
- * few busy rooms. A busy room changes with every message, and writing its summary a few times a
- * second rather than once per command saves the store most of that work. A room marked after a
- * quiet spell is written at once, so other processes see it at once too; readers of this process
- * never wait: `written()` ends the pause.
+ * While commands keep marking rooms, summaries are written at most every BRISK_DELAY_MS, and
+ * every FLUSH_DELAY_MS under load (a batch of at least BUSY_BATCH rooms): a busy room changes
+ * with every message, and writing its summary a few times a second rather than once per command
+ * saves the store most of that work. A room marked after a quiet spell is written at once, so
+ * other processes see it at once too; readers of this process never wait: `written()` ends the
+ * pause.
  */
 const BUSY_BATCH = 20;
 const FLUSH_DELAY_MS = 1_000;
@@ -58,6 +58,8 @@ export class RoomSummaries {
   private readonly pending = new Map<string, Pending>();
   private flushing: Promise<void> | undefined;
   private startNow: (() => void) | undefined;
+  /** When the last batch was written (performance.now()). */
+  private lastWritten = -Infinity;
   private readonly rooms: () => Collection<{ _id: string }>;
   private readonly snapshots: () => Collection<{ _id: string }>;
 
@@ -84,9 +86,12 @@ export class RoomSummaries {
 
   private async flush(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
+    const sinceLast = performance.now() - this.lastWritten;
+    if (sinceLast < BRISK_DELAY_MS) await this.pause(BRISK_DELAY_MS - sinceLast);
     while (this.pending.size > 0) {
       const rooms = this.pending.size;
       await this.writeBatch();
+      this.lastWritten = performance.now();
       if (this.pending.size > 0) await this.pause(rooms >= BUSY_BATCH ? FLUSH_DELAY_MS : BRISK_DELAY_MS);
     }
     this.flushing = undefined;
