@@ -35,10 +35,14 @@ const QUICK = flag('--quick');
 const SOAK_SECONDS = value('--soak', 0);
 const ROOMS = value('--rooms', QUICK ? 40 : 100);
 const STEP_SECONDS = value('--step-seconds', QUICK ? 3 : 5);
-// Stepped until a step is far past the goal (see gaveUp), so neither target is capped by the list.
+// Stepped until a step is far past the goal (see gaveUp): past the end of the list, in steps of
+// RATE_STEP_AFTER, so neither target is capped by the list.
 const RATES = QUICK
   ? [250, 500, 1000, 2000, 3000, 4000]
   : [250, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500, 5000, 5500, 6000, 7000, 8000, 9000, 10000];
+const RATE_STEP_AFTER = 2000;
+/** A bound on the run's length should a target never saturate. */
+const MAX_RATE = 40_000;
 /** The rate at which acknowledging after the fsync (write concern majority) is compared with the default. */
 const JOURNALED_RATE = 1000;
 const P99_GOAL_MS = 50;
@@ -91,6 +95,12 @@ async function runLoad(plan: LoadPlan, rates: number[]): Promise<StepResult[]> {
   return steps;
 }
 
+/** The offered rates in order: the list, then on past its end. */
+function* offeredRates(): Generator<number> {
+  yield* RATES;
+  for (let rate = RATES.at(-1)! + RATE_STEP_AFTER; rate <= MAX_RATE; rate += RATE_STEP_AFTER) yield rate;
+}
+
 /** A step far past the goal: the target is saturated, and higher rates tell nothing more. */
 function gaveUp(step: StepResult): boolean {
   return !(step.e2eP99 <= GIVE_UP_P99_MS) || step.acked < step.sent * 0.9;
@@ -113,7 +123,7 @@ async function delivery(targets: Array<{ target: Target; kind: LoadPlan['kind'] 
     sessions.push(await LoadSession.start({ kind, urls: [target.url], serverPids: [target.pid], rooms: ROOMS, stepSeconds: STEP_SECONDS }));
   }
   const steps: StepResult[][] = targets.map(() => []);
-  for (const rate of RATES) {
+  for (const rate of offeredRates()) {
     const running = sessions.map((_, i) => i).filter((i) => !steps[i]!.some(gaveUp));
     if (running.length === 0) break;
     for (const i of running) steps[i]!.push(await sessions[i]!.step(rate));
