@@ -5,6 +5,8 @@
  * ASCII strings, the common case, are copied as they are; any other string goes through
  * JSON.stringify, exactly as canonicalJson writes it.
  */
+import { sortKeysInPlace } from '../../shared/domain/canonical.js';
+
 let buffer = Buffer.allocUnsafe(64 * 1024);
 let length = 0;
 
@@ -81,7 +83,7 @@ function write(value: unknown, path: object[]): void {
   } else {
     const record = obj as Record<string, unknown>;
     const keys = Object.keys(record);
-    sortInPlace(keys);
+    sortKeysInPlace(keys);
     byte(0x7b);
     let first = true;
     for (const key of keys) {
@@ -96,17 +98,4 @@ function write(value: unknown, path: object[]): void {
     byte(0x7d);
   }
   path.pop();
-}
-
-/** The order of Array#sort (UTF-16 code units), without allocating; objects have a few keys. */
-function sortInPlace(keys: string[]): void {
-  for (let i = 1; i < keys.length; i++) {
-    const key = keys[i]!;
-    let j = i - 1;
-    while (j >= 0 && keys[j]! > key) {
-      keys[j + 1] = keys[j]!;
-      j--;
-    }
-    keys[j + 1] = key;
-  }
 }

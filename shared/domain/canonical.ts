@@ -45,7 +45,7 @@ function encode(value: unknown, path: object[]): string {
   } else {
     const record = obj as Record<string, unknown>;
     const keys = Object.keys(record);
-    sortInPlace(keys);
+    sortKeysInPlace(keys);
     out = '{';
     let first = true;
     for (const key of keys) {
@@ -61,8 +61,11 @@ function encode(value: unknown, path: object[]): string {
   return out;
 }
 
-/** Insertion sort: objects have a few keys, often in order already; same order as Array#sort. */
-function sortInPlace(keys: string[]): void {
+/**
+ * Insertion sort: objects have a few keys, often in order already; the order of Array#sort (UTF-16
+ * code units), without allocating.
+ */
+export function sortKeysInPlace(keys: string[]): void {
   for (let i = 1; i < keys.length; i++) {
     const key = keys[i]!;
     let j = i - 1;

@@ -272,3 +272,16 @@ export function runHistory(steps: Step[], check?: (s: Scenario, before: RoomStat
   }
   return { s, accepted };
 }
+
+/** Values canonicalJson takes: the JSON types, dates, and undefined in arrays and objects. */
+export function canonicalValueArb(text: fc.Arbitrary<string>, key: fc.Arbitrary<string>): fc.Arbitrary<unknown> {
+  return fc.letrec((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small' },
+      fc.oneof(text, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null)),
+      fc.date({ noInvalidDate: true }),
+      fc.array(fc.oneof(tie('node'), fc.constant(undefined))),
+      fc.dictionary(key, fc.oneof(tie('node'), fc.constant(undefined))),
+    ),
+  })).node;
+}
