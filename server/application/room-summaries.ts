@@ -17,8 +17,8 @@ interface Pending {
  * every FLUSH_DELAY_MS under load (a batch of at least BUSY_BATCH rooms): a busy room changes
  * with every message, and writing its summary a few times a second rather than once per command
  * saves the store most of that work. A room marked after a quiet spell is written at once, so
- * other processes see it at once too; readers of this process never wait: `written()` ends the
- * pause.
+ * other processes see it at once too; readers of this process never wait for a pause: while
+ * anyone awaits `written()`, batches go out back to back.
  */
 const BUSY_BATCH = 20;
 const FLUSH_DELAY_MS = 1_000;
@@ -58,6 +58,8 @@ export class RoomSummaries {
   private readonly pending = new Map<string, Pending>();
   private flushing: Promise<void> | undefined;
   private startNow: (() => void) | undefined;
+  /** Callers of written() still waiting. */
+  private waiting = 0;
   /** When the last batch was written (performance.now()). */
   private lastWritten = -Infinity;
   private readonly rooms: () => Collection<{ _id: string }>;
@@ -78,10 +80,15 @@ export class RoomSummaries {
     this.flushing ??= this.flush();
   }
 
-  /** Resolves once every summary marked so far is written (ending a pause). */
+  /** Resolves once every summary marked so far is written: no batch pauses while anyone waits. */
   async written(): Promise<void> {
-    this.startNow?.();
-    while (this.flushing) await this.flushing;
+    this.waiting++;
+    try {
+      this.startNow?.();
+      while (this.flushing) await this.flushing;
+    } finally {
+      this.waiting--;
+    }
   }
 
   private async flush(): Promise<void> {
@@ -98,6 +105,7 @@ export class RoomSummaries {
   }
 
   private async pause(ms: number): Promise<void> {
+    if (this.waiting > 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.startNow = () => {
