@@ -56,7 +56,8 @@ interface Decided<T> {
  * A command's path (DESIGN.md): load state, decide, append with the hash chain, answer once
  * durable. The commands of one room are decided one at a time in this process, each on the room
  * after the ones before it, while their commits are still on their way (CommitPipeline); across
- * processes the unique index on {roomId, seq} arbitrates and the loser reloads and retries.
+ * processes a commit's `_id` (its room and first seq, commitKey) arbitrates and the loser reloads
+ * and retries.
  */
 export class RoomService {
   private readonly queue = new KeyedQueue();
