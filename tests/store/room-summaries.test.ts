@@ -11,6 +11,7 @@ import { CommitWriter } from '../../server/store/commit-writer.js';
 import { driverCollection } from '../../server/store/driver-collection.js';
 import { createModels, type Models } from '../../server/store/models.js';
 import { DEFAULT_DOMAIN_CONFIG, type UserIdentity } from '../../shared/domain/index.js';
+import { until } from '../support/socket-client.js';
 import { openTestStore, uniqueDbName, type TestStore } from './helpers.js';
 
 let store: TestStore;
@@ -46,15 +47,6 @@ afterAll(async () => {
 
 const seqOf = async (roomId: string) => (await models.Room.findById(roomId).lean())?.seq;
 
-async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return check();
-}
-
 describe('room summaries', () => {
   it('show a command after a quiet spell without anyone asking for them', async () => {
     const room = await service.create(alice, { title: 'Quiet', freelancerId: 'bob' });
@@ -62,7 +54,7 @@ describe('room summaries', () => {
     roomUpdates = 0;
     const { seq } = await service.execute(room.id, alice, undefined, { type: 'message.post', text: 'hello' });
     // Another process reads the document directly: no written() call ends a pause for it.
-    expect(await until(async () => (await seqOf(room.id)) === seq, 2_000)).toBe(true);
+    await until(async () => (await seqOf(room.id)) === seq, 2_000, 'the room document at the new seq');
     expect(roomUpdates).toBe(1);
   });
 
@@ -72,7 +64,7 @@ describe('room summaries', () => {
     roomUpdates = 0;
     let seq = 0;
     for (let i = 0; i < 60; i++) seq = (await service.execute(room.id, alice, undefined, { type: 'message.post', text: `m${i}` })).seq;
-    expect(await until(async () => (await seqOf(room.id)) === seq, 5_000)).toBe(true);
+    await until(async () => (await seqOf(room.id)) === seq, 5_000, 'the room document at the last seq');
     expect(roomUpdates).toBeGreaterThan(0);
     expect(roomUpdates).toBeLessThan(20);
   });
