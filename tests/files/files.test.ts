@@ -8,6 +8,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../shared/domain/index.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { until } from '../support/socket-client.js';
 import {
   command,
   createRoom,
@@ -17,7 +18,6 @@ import {
   roomEvents,
   sendCommand,
   tokensFor,
-  until,
   upload,
   uploaded,
   type ErrorBody,

@@ -131,14 +131,6 @@ export async function openBucketCounter(storeUri: string) {
   };
 }
 
-export async function until(predicate: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition') {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 export const FIXED_TERMS: Terms = {
   kind: 'fixed',
   currency: 'USD',

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { createRoom, openBucketCounter, rawUpload, roomEvents, tokensFor, until, upload, type ErrorBody } from './helpers.js';
+import { until } from '../support/socket-client.js';
+import { createRoom, openBucketCounter, rawUpload, roomEvents, tokensFor, upload, type ErrorBody } from './helpers.js';
 
 const LIMIT = 1024 * 1024;
 
