@@ -7,11 +7,22 @@ export interface CachedRoom {
   snapshotSeq: number;
 }
 
+export interface RoomCacheLimits {
+  /** Rooms kept at most. */
+  rooms: number;
+  /**
+   * Events folded into the kept states, at most, between them: a room's state grows with its
+   * history, so a count of rooms alone does not bound the memory a few long rooms take.
+   */
+  events: number;
+}
+
 /** The folded state of recently used rooms, least recently used dropped first. */
 export class RoomCache {
   private readonly rooms = new Map<string, CachedRoom>();
+  private events = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly limits: RoomCacheLimits) {}
 
   get(roomId: string): CachedRoom | undefined {
     const room = this.rooms.get(roomId);
@@ -23,12 +34,24 @@ export class RoomCache {
   }
 
   set(roomId: string, room: CachedRoom): void {
-    this.rooms.delete(roomId);
+    this.delete(roomId);
     this.rooms.set(roomId, room);
-    if (this.rooms.size > this.capacity) this.rooms.delete(this.rooms.keys().next().value!);
+    this.events += room.state.seq;
+    // The room just set stays, however long it is: it is the one in use.
+    while (this.rooms.size > 1 && (this.rooms.size > this.limits.rooms || this.events > this.limits.events)) {
+      this.delete(this.rooms.keys().next().value!);
+    }
   }
 
   delete(roomId: string): void {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
     this.rooms.delete(roomId);
+    this.events -= room.state.seq;
+  }
+
+  /** Rooms and events kept now. */
+  get size(): { rooms: number; events: number } {
+    return { rooms: this.rooms.size, events: this.events };
   }
 }

@@ -46,6 +46,12 @@ export type AppendedListener = (room: RoomState, events: StoredEvent[]) => void;
 
 const MAX_ATTEMPTS = 8;
 const MAX_BEHIND = 10_000;
+/**
+ * Folded rooms kept in memory. A message takes about 200 bytes of state and more with longer
+ * text, so a million events is a few hundred MB; a room dropped from the cache is read again from
+ * its snapshot and the log after it.
+ */
+const CACHE_LIMITS = { rooms: 5_000, events: 1_000_000 };
 
 /** A command decided in its room's queue; its outcome is awaited outside, so the queue moves on. */
 interface Decided<T> {
@@ -61,7 +67,7 @@ interface Decided<T> {
  */
 export class RoomService {
   private readonly queue = new KeyedQueue();
-  private readonly cache = new RoomCache(5_000);
+  private readonly cache = new RoomCache(CACHE_LIMITS);
   private readonly pipeline: CommitPipeline;
   private readonly running = new Tracker();
   /** Rooms another process appended to since this one last read them. */
