@@ -29,14 +29,16 @@ const WRITE_PIECE = 10;
 const SNAPSHOT_PIECE_BYTES = 128 * 1024;
 
 /**
- * A room's snapshot is rewritten after max(50, a quarter of its seq) new events: a snapshot holds
- * the whole state, so a fixed interval would rewrite a long room's history over and over (the
- * write volume would grow with the square of its length); this keeps it linear while a cold load
- * still folds at most a third of the log. Each room stretches the interval by its own 0 to 50%,
- * so rooms that grow alike (created together, equally busy) do not all snapshot in the same second.
+ * A room's snapshot is rewritten after max(50, its seq at the last snapshot) new events, so the
+ * interval doubles as the room grows: a snapshot holds the whole state, so a fixed interval would
+ * rewrite a long room's history over and over (the write volume would grow with the square of its
+ * length). Doubling writes about twice an event's share of the state per event (an interval of a
+ * quarter of the seq wrote five times it), and a cold load still folds at most 60% of the log. Each room stretches the
+ * interval by its own 0 to 50%, so rooms that grow alike (created together, equally busy) do not
+ * all snapshot in the same second.
  */
 export function snapshotDue(roomId: string, seq: number, snapshotSeq: number): boolean {
-  const interval = Math.max(50, Math.floor(snapshotSeq / 4));
+  const interval = Math.max(50, snapshotSeq);
   return seq - snapshotSeq >= interval + Math.floor((interval * spreadOf(roomId)) / 2);
 }
 
