@@ -69,7 +69,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       ? redisRateLimiter(config.rateLimitCommands, redis.client)
       : memoryRateLimiter(config.rateLimitCommands),
   });
-  if (redis) realtime.io.adapter(redis.adapter);
+  if (redis) {
+    realtime.io.adapter(redis.adapter);
+    rooms.shareAppends(redis.appends);
+  }
   const notifier = new Notifier(models, realtime.deliverNotification, logger);
   rooms.onAppended((room, events) => void notifier.onAppended(room, events));
   await new Promise<void>((resolve, reject) => {

@@ -25,6 +25,7 @@ import { CommitPipeline } from './commit-pipeline.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { RoomSummaries, roomFields, snapshotDue } from './room-summaries.js';
 import { RoomCache, type CachedRoom } from './room-cache.js';
+import type { RoomAppends } from './room-appends.js';
 import { commitDoc, RoomLog } from './room-log.js';
 import { Tracker } from './tracker.js';
 
@@ -87,15 +88,21 @@ export class RoomService {
     this.log = new RoomLog(models);
     this.summaries = new RoomSummaries(models, config, logger);
     // A refused commit means another process appended: the next command catches up first.
-    this.pipeline = new CommitPipeline(writer, (roomId) => {
-      // Bounded: a forgotten mark costs one more refused commit, which marks the room again.
-      if (this.behind.size >= MAX_BEHIND) this.behind.clear();
-      this.behind.add(roomId);
-    });
+    this.pipeline = new CommitPipeline(writer, (roomId) => this.markBehind(roomId));
   }
 
   onAppended(listener: AppendedListener): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Shares appends with the other processes: what this one appends is announced, and what another
+   * one appended is folded into the cached room. Without it, two processes taking turns in a room
+   * would have every other commit refused and decided again.
+   */
+  shareAppends(appends: RoomAppends): void {
+    this.onAppended((room, events) => appends.publish(room.id, events));
+    appends.subscribe((roomId, events) => this.appendedElsewhere(roomId, events));
   }
 
   /** Creates a room in phase interview; the creator is its client. */
@@ -361,6 +368,33 @@ export class RoomService {
     await this.pipeline.settled(roomId);
     this.behind.delete(roomId);
     return this.room(roomId);
+  }
+
+  /**
+   * Another process appended `events` to the room: folded into the cached room when they follow
+   * it and nothing of this process is on its way there; otherwise the next command reads the room.
+   */
+  private appendedElsewhere(roomId: string, events: StoredEvent[]): void {
+    const first = events[0];
+    const last = events.at(-1);
+    const known = this.latest(roomId);
+    if (!first || !last || !known || known.state.seq >= last.seq) return;
+    if (!this.pipeline.tip(roomId) && first.seq === known.state.seq + 1 && first.prevHash === known.lastHash) {
+      try {
+        this.remember(roomId, { state: events.reduce(evolve, known.state), lastHash: last.hash, snapshotSeq: known.snapshotSeq });
+        return;
+      } catch (err) {
+        this.logger.warn({ err, roomId }, 'events appended elsewhere not folded; the room will be read');
+      }
+    }
+    this.markBehind(roomId);
+  }
+
+  /** The room's next command reads it first: another process appended to it. */
+  private markBehind(roomId: string): void {
+    // Bounded: a forgotten mark costs one more refused commit, which marks the room again.
+    if (this.behind.size >= MAX_BEHIND) this.behind.clear();
+    this.behind.add(roomId);
   }
 
   /** Caches a room unless a newer state of it is cached already (reads and commits race). */

@@ -1,11 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createClient, type RedisClientType } from 'redis';
+import type { RoomAppends } from '../application/room-appends.js';
+import type { StoredEvent } from '../../shared/domain/index.js';
 import type { Logger } from '../logger.js';
+
+const APPENDS_CHANNEL = 'workroom:appends';
 
 export interface RedisConnection {
   client: RedisClientType;
   /** The Socket.IO adapter that fans events out to every node. */
   adapter: ReturnType<typeof createAdapter>;
+  /** What each node appends, shared with the others (see RoomAppends). */
+  appends: RoomAppends;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -30,6 +37,7 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCo
   return {
     client,
     adapter: createAdapter(pub, sub, { requestsTimeout: 2_000 }),
+    appends: new RedisRoomAppends(pub, sub, logger),
     async ping() {
       try {
         return (await client.ping()) === 'PONG';
@@ -41,4 +49,60 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCo
       await Promise.allSettled([client.quit(), pub.quit(), sub.quit()]);
     },
   };
+}
+
+/**
+ * Appends over Redis publish/subscribe: what is appended in one turn of the event loop goes out as
+ * one message, `{ from, rooms: [[roomId, events], …] }`; a node ignores its own. A lost message
+ * (Redis away) only costs what it costs without them: a refused commit, decided again.
+ */
+class RedisRoomAppends implements RoomAppends {
+  private readonly node = randomUUID();
+  private pending = new Map<string, StoredEvent[]>();
+
+  constructor(
+    private readonly pub: RedisClientType,
+    private readonly sub: RedisClientType,
+    private readonly logger: Logger,
+  ) {}
+
+  publish(roomId: string, events: StoredEvent[]): void {
+    if (this.pending.size === 0) setImmediate(() => this.flush());
+    const room = this.pending.get(roomId);
+    if (room) room.push(...events);
+    else this.pending.set(roomId, [...events]);
+  }
+
+  subscribe(listener: (roomId: string, events: StoredEvent[]) => void): void {
+    void this.sub
+      .subscribe(APPENDS_CHANNEL, (message) => {
+        for (const [roomId, events] of this.foreign(message)) listener(roomId, events);
+      })
+      .catch((err: unknown) => this.logger.warn({ err }, 'appends of other nodes not subscribed'));
+  }
+
+  private flush(): void {
+    const rooms = [...this.pending];
+    this.pending = new Map();
+    this.pub.publish(APPENDS_CHANNEL, JSON.stringify({ from: this.node, rooms })).catch(() => undefined);
+  }
+
+  /** What another node appended; nothing for this node's own messages or a malformed one. */
+  private foreign(message: string): Array<[string, StoredEvent[]]> {
+    try {
+      const parsed = JSON.parse(message) as { from?: unknown; rooms?: unknown };
+      if (parsed.from === this.node || !Array.isArray(parsed.rooms)) return [];
+      return parsed.rooms.filter(
+        (r): r is [string, StoredEvent[]] => Array.isArray(r) && typeof r[0] === 'string' && Array.isArray(r[1]) && r[1].every(isEventLike),
+      );
+    } catch {
+      return [];
+    }
+  }
+}
+
+/** Enough of an event to chain it: the fold checks the rest (DomainInvariantError). */
+function isEventLike(e: unknown): boolean {
+  const event = e as Partial<StoredEvent> | null;
+  return typeof event === 'object' && event !== null && Number.isInteger(event.seq) && typeof event.type === 'string' && typeof event.hash === 'string';
 }
