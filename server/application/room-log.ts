@@ -67,6 +67,8 @@ export class RoomLog {
       const later = await this.eventsAfter(roomId, room.state.seq, FOLD_PAGE);
       if (later.length === 0) return room;
       room = { ...room, state: later.reduce(evolve, room.state), lastHash: later[later.length - 1]!.hash };
+      // A page short of the limit was the end of the log: no need to ask again.
+      if (later.length < FOLD_PAGE) return room;
     }
   }
 
