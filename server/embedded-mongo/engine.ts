@@ -19,8 +19,6 @@ export interface EngineOptions {
   persistence: Persistence;
   recovered: RecoveredState;
   log?: (msg: string, fields?: object) => void;
-  /** Snapshot once the log has grown past this many bytes. */
-  snapshotThresholdBytes?: number;
   /** How often TTL indexes are swept (MongoDB: 60 s). */
   ttlSweepMs?: number;
   /** How long an idle cursor lives (MongoDB: 10 min). */
@@ -93,7 +91,6 @@ export class Engine {
   private nextCursorId = BigInt(Date.now()) * 1000n;
   private readonly persistence: Persistence;
   private readonly log: (msg: string, fields?: object) => void;
-  private readonly snapshotThreshold: number;
   private readonly cursorTimeoutMs: number;
   private snapshotting: Promise<void> | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -102,7 +99,6 @@ export class Engine {
   constructor(opts: EngineOptions) {
     this.persistence = opts.persistence;
     this.log = opts.log ?? (() => {});
-    this.snapshotThreshold = opts.snapshotThresholdBytes ?? 64 * 1024 * 1024;
     this.cursorTimeoutMs = opts.cursorTimeoutMs ?? 10 * 60 * 1000;
     this.recover(opts.recovered);
     const ttl = setInterval(() => void this.sweepTtl(), opts.ttlSweepMs ?? 60_000);
@@ -186,7 +182,7 @@ export class Engine {
   private async persist(ops: JournalOp[], journaled: boolean): Promise<void> {
     if (ops.length === 0) return;
     const done = this.persistence.append(ops, journaled);
-    if (!this.snapshotting && this.persistence.logBytes > this.snapshotThreshold) {
+    if (!this.snapshotting && this.persistence.snapshotDue) {
       const started = performance.now();
       this.snapshotting = this.persistence
         .snapshot(() => this.images())

@@ -314,6 +314,31 @@ describe('file persistence: snapshots', () => {
     expect([...rebuilt.docs.values()].map(canon).sort()).toEqual([...model.docs.values()].map(canon).sort());
   });
 
+  it('waits for as much log as the last snapshot before the next, also after a restart', async () => {
+    const model = new Model();
+    const { persistence } = await openDir({ snapshotEveryBytes: 4096 });
+    const pad = 'x'.repeat(200);
+    const write = async (ops: JournalOp[]) => {
+      model.apply(ops);
+      await persistence.append(ops);
+    };
+    for (let i = 0; i < 300; i++) await write([put('c', { _id: i, pad })]);
+    await persistence.snapshot(() => model.images());
+    const size = persistence.snapshotBytes;
+    expect(size).toBe((await stat(join(dir, 'snapshot-000002.snap'))).size);
+    expect(size).toBeGreaterThan(10 * 4096);
+    // A store that grew past the minimum is not snapshotted again after the minimum of log.
+    for (let i = 300; persistence.logBytes < size; i++) {
+      expect(persistence.snapshotDue).toBe(false);
+      await write([put('c', { _id: i, pad })]);
+    }
+    expect(persistence.snapshotDue).toBe(true);
+    await closeAll();
+    const { persistence: reopened } = await openDir({ snapshotEveryBytes: 4096 });
+    expect(reopened.snapshotBytes).toBe(size);
+    expect(reopened.snapshotDue).toBe(true);
+  });
+
   it('round-trips many documents, documents larger than a frame, and Binary through a snapshot', async () => {
     const docs: Document[] = [];
     for (let i = 0; i < 20_000; i++)

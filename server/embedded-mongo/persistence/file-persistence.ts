@@ -28,7 +28,7 @@ import { recover } from './recovery.js';
 import type { CollectionImage, JournalOp, Persistence, RecoveredState } from './types.js';
 
 export interface FilePersistenceOptions {
-  /** The log size past which the engine should call snapshot() (exposed as `snapshotEveryBytes`). */
+  /** The least log since the last snapshot before the next one is due (see snapshotDue). */
   snapshotEveryBytes?: number;
   /** Called after every fsync of the log (tests count group commits with it). */
   onSync?: () => void;
@@ -49,7 +49,17 @@ export interface FilePersistenceStats {
 export interface FilePersistence extends Persistence {
   readonly dataDir: string;
   readonly snapshotEveryBytes: number;
-  /** True once logBytes has passed snapshotEveryBytes and no snapshot is running. */
+  /** Bytes appended to the logs since the last snapshot. */
+  readonly logBytes: number;
+  /** Size of the newest snapshot file (0 before the first). */
+  readonly snapshotBytes: number;
+  /**
+   * True once logBytes has passed both snapshotEveryBytes and snapshotBytes, and no snapshot is
+   * running. A snapshot rewrites the whole store: after a fixed amount of log, a growing store
+   * would write ever more snapshot per byte of log (quadratic in its size); waiting for as much
+   * log as the last snapshot keeps snapshots to at most the log they replace, and recovery
+   * replays at most that much log.
+   */
   readonly snapshotDue: boolean;
   readonly stats: Readonly<FilePersistenceStats>;
 }
@@ -111,6 +121,7 @@ interface SyncWaiter {
 class FileLog implements FilePersistence {
   readonly stats: FilePersistenceStats = { records: 0, syncs: 0, bytesWritten: 0, snapshots: 0 };
   logBytes: number;
+  snapshotBytes: number;
 
   /** Bytes of the current log known to be on disk (everything before this offset). */
   private synced: number;
@@ -133,15 +144,17 @@ class FileLog implements FilePersistence {
     private logNumber: number,
     private position: number,
     logBytes: number,
+    snapshotBytes: number,
     private readonly releaseLock: () => Promise<void>,
     private readonly onSync: (() => void) | undefined,
   ) {
     this.logBytes = logBytes;
+    this.snapshotBytes = snapshotBytes;
     this.synced = position;
   }
 
   get snapshotDue(): boolean {
-    return this.snapshotting === null && this.logBytes >= this.snapshotEveryBytes;
+    return this.snapshotting === null && this.logBytes >= Math.max(this.snapshotEveryBytes, this.snapshotBytes);
   }
 
   /**
@@ -310,6 +323,7 @@ class FileLog implements FilePersistence {
     const finalPath = join(this.dataDir, snapshotName(n));
     const tmpPath = `${finalPath}.tmp`;
     const fh = await open(tmpPath, 'w');
+    let snapshotSize: number;
     try {
       let chunk: Uint8Array[] = [];
       let chunkBytes = 0;
@@ -389,6 +403,7 @@ class FileLog implements FilePersistence {
       push(K_END, { collections, docs });
       await flush();
       await fh.sync();
+      snapshotSize = position;
     } catch (err) {
       await fh.close();
       await unlink(tmpPath).catch(() => {});
@@ -398,6 +413,7 @@ class FileLog implements FilePersistence {
     await rename(tmpPath, finalPath);
     await fsyncDir(this.dataDir);
     this.stats.snapshots++;
+    this.snapshotBytes = snapshotSize;
     // Everything before log n is now covered by the snapshot.
     for (const name of await readdir(this.dataDir)) {
       const log = LOG_OR_TORN_RE.exec(name); // torn tails kept aside go with their log
@@ -461,6 +477,7 @@ export async function openFilePersistence(
       recovery.logNumber,
       recovery.logSize,
       recovery.logBytes,
+      recovery.snapshotBytes,
       releaseLock,
       options.onSync,
     );

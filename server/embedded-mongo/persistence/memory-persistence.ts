@@ -6,7 +6,7 @@ export function memoryPersistence(): { persistence: Persistence; recovered: Reco
     persistence: {
       append: async () => {},
       snapshot: async () => {},
-      logBytes: 0,
+      snapshotDue: false,
       close: async () => {},
     },
     recovered: { collections: [], records: [], truncatedBytes: 0 },

@@ -13,10 +13,12 @@ export interface Recovery {
   logNumber: number;
   logSize: number;
   logBytes: number;
+  /** Size of the snapshot recovered from (0 without one). */
+  snapshotBytes: number;
 }
 
 /** Reads one snapshot file, refusing anything incomplete or of another format. */
-async function loadSnapshot(path: string, expectedLog: number): Promise<CollectionImage[]> {
+async function loadSnapshot(path: string, expectedLog: number): Promise<{ collections: CollectionImage[]; bytes: number }> {
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
@@ -74,7 +76,7 @@ async function loadSnapshot(path: string, expectedLog: number): Promise<Collecti
     if (footer.collections !== collections.length || footer.docs !== docCount) {
       throw new Error('its end marker does not match its contents');
     }
-    return collections;
+    return { collections, bytes: size };
   } finally {
     await fh.close();
   }
@@ -96,12 +98,13 @@ export async function recover(dataDir: string, warn: (message: string) => void):
   snapshots.sort((a, b) => a - b);
 
   let collections: CollectionImage[] = [];
+  let snapshotBytes = 0;
   const snapshotNumber = snapshots.at(-1);
   let base: number;
   if (snapshotNumber !== undefined) {
     const path = join(dataDir, snapshotName(snapshotNumber));
     try {
-      collections = await loadSnapshot(path, snapshotNumber);
+      ({ collections, bytes: snapshotBytes } = await loadSnapshot(path, snapshotNumber));
     } catch (err) {
       throw new Error(
         `Snapshot ${path} is unreadable: ${describe(err)}. Refusing to start rather than lose data.`,
@@ -188,5 +191,5 @@ export async function recover(dataDir: string, warn: (message: string) => void):
   for (const n of snapshots) if (n < base) await unlink(join(dataDir, snapshotName(n)));
 
   const logNumber = replay.at(-1) ?? base;
-  return { state: { collections, records, truncatedBytes }, logNumber, logSize, logBytes };
+  return { state: { collections, records, truncatedBytes }, logNumber, logSize, logBytes, snapshotBytes };
 }

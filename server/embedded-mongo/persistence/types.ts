@@ -47,7 +47,10 @@ export interface Persistence {
    * point, possibly while writes continue; replaying the log after that point corrects it.
    */
   snapshot(source: () => Iterable<CollectionImage>): Promise<void>;
-  /** Bytes appended to the current log since the last snapshot (the engine snapshots past a size). */
-  readonly logBytes: number;
+  /**
+   * True when the log since the last snapshot has grown enough that the engine should take the
+   * next one (and none is being written).
+   */
+  readonly snapshotDue: boolean;
   close(): Promise<void>;
 }
