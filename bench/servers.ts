@@ -63,8 +63,6 @@ async function startChild(command: string, args: string[], env: Record<string, s
 }
 
 const tsEntry = (entry: string) => ['--import', 'tsx', join(repoRoot, entry)];
-/** The V8 flags `npm start` gives the server (package.json): the bench measures it as it runs. */
-const SERVER_FLAGS = ['--max-semi-space-size=32'];
 const LISTENING = /"url":"(http:\/\/[^"]+)"/;
 
 async function devToken(url: string, userId: string): Promise<string> {
@@ -85,7 +83,7 @@ export async function startWorkroom(batching: 'on' | 'off', env: Record<string, 
   const dataDir = await mkdtemp(join(os.tmpdir(), 'workroom-bench-'));
   const child = await startChild(
     process.execPath,
-    [...SERVER_FLAGS, ...tsEntry('server/main.ts')],
+    tsEntry('server/main.ts'),
     { PORT: '0', DATA_DIR: dataDir, COMMIT_BATCHING: batching, RATE_LIMIT_COMMANDS: '0', MAX_CONNECTIONS_PER_USER: '10000', ...env },
     LISTENING,
   );
