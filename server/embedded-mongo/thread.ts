@@ -17,7 +17,8 @@ export type ThreadOptions = Omit<EmbeddedMongoOptions, 'log'> & {
  * The store's young generation. Nearly everything the store allocates for a write is kept (the
  * document, its index entries), so each scavenge copies what survived since the last one: V8's
  * default lets the young generation grow to tens of MB, and then a scavenge holds every reply up
- * for 10 to 40 ms under load. A small one scavenges more often, a few ms each.
+ * for 10 to 40 ms under load. A small one scavenges more often, a few ms each. A process-wide
+ * --max-semi-space-size overrides this limit.
  */
 const YOUNG_GENERATION_MB = 8;
 
