@@ -30,6 +30,10 @@ const YOUNG_GENERATION_MB = 8;
  */
 export async function startEmbeddedMongoThread(options: ThreadOptions = {}): Promise<EmbeddedMongo> {
   const { log = () => {}, onCrash, ...storeOptions } = options;
+  const flag = semiSpaceFlag([...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]);
+  if (flag) {
+    log(`${flag} overrides the store thread's ${YOUNG_GENERATION_MB} MB young generation: its pauses, and every reply, will be longer`, { flag });
+  }
   const [entry, entryOptions] = threadEntry();
   const worker = new Worker(entry, {
     ...entryOptions,
@@ -69,6 +73,11 @@ export async function startEmbeddedMongoThread(options: ThreadOptions = {}): Pro
       await closed;
     },
   };
+}
+
+/** A V8 flag among `args` that sizes every thread's young generation, the store's included. */
+export function semiSpaceFlag(args: string[]): string | undefined {
+  return args.find((arg) => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(arg));
 }
 
 /**

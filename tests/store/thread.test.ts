@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmbeddedMongoThread } from '../../server/embedded-mongo/thread.js';
+import { semiSpaceFlag, startEmbeddedMongoThread } from '../../server/embedded-mongo/thread.js';
 
 // The server runs its embedded store on a thread of its own (server/store/connection.ts).
 describe('the embedded store on its own thread', () => {
@@ -41,5 +41,21 @@ describe('the embedded store on its own thread', () => {
     } finally {
       await holder.close();
     }
+  });
+
+  it('says so in its log when a process-wide semi-space flag overrides its young generation', async () => {
+    const saved = process.env.NODE_OPTIONS;
+    process.env.NODE_OPTIONS = `${saved ?? ''} --max-semi-space-size=32`;
+    const lines: string[] = [];
+    try {
+      const store = await startEmbeddedMongoThread({ log: (msg) => lines.push(msg) });
+      await store.close();
+    } finally {
+      if (saved === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = saved;
+    }
+    expect(lines.filter((l) => l.startsWith('--max-semi-space-size=32 overrides'))).toHaveLength(1);
+    expect(semiSpaceFlag(['--max_semi_space_size', '64'])).toBe('--max_semi_space_size');
+    expect(semiSpaceFlag(['--max-old-space-size=4096', '--max-semi-space-sizes'])).toBeUndefined();
   });
 });
