@@ -377,9 +377,10 @@ export class RoomService {
   private appendedElsewhere(roomId: string, events: StoredEvent[]): void {
     const first = events[0];
     const last = events.at(-1);
-    const known = this.latest(roomId);
+    const tip = this.pipeline.tip(roomId);
+    const known = tip ?? this.cache.get(roomId);
     if (!first || !last || !known || known.state.seq >= last.seq) return;
-    if (!this.pipeline.tip(roomId) && first.seq === known.state.seq + 1 && first.prevHash === known.lastHash) {
+    if (!tip && first.seq === known.state.seq + 1 && first.prevHash === known.lastHash) {
       try {
         this.remember(roomId, { state: events.reduce(evolve, known.state), lastHash: last.hash, snapshotSeq: known.snapshotSeq });
         return;

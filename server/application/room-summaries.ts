@@ -33,9 +33,9 @@ const SNAPSHOT_PIECE_BYTES = 128 * 1024;
  * interval doubles as the room grows: a snapshot holds the whole state, so a fixed interval would
  * rewrite a long room's history over and over (the write volume would grow with the square of its
  * length). Doubling writes about twice an event's share of the state per event (an interval of a
- * quarter of the seq wrote five times it), and a cold load still folds at most 60% of the log. Each room stretches the
- * interval by its own 0 to 50%, so rooms that grow alike (created together, equally busy) do not
- * all snapshot in the same second.
+ * quarter of the seq wrote five times it), and a cold load still folds at most 60% of the log.
+ * Each room stretches the interval by its own 0 to 50%, so rooms that grow alike (created
+ * together, equally busy) do not all snapshot in the same second.
  */
 export function snapshotDue(roomId: string, seq: number, snapshotSeq: number): boolean {
   const interval = Math.max(50, snapshotSeq);
