@@ -10,7 +10,8 @@
  * processes of its own (bench/load.ts). Each load starts with an unreported warm-up step. Each
  * rate runs ROUNDS times on each target and counts with its median round, so one lucky or unlucky
  * step does not decide the result. The highest rate whose end-to-end p99 stays within 50 ms (with
- * nearly every command acknowledged) is compared between the two. Progress goes to stderr; a table to stdout; JSON to bench/results/.
+ * nearly every command acknowledged) is compared between the two. Progress goes to stderr; a
+ * table to stdout; JSON to bench/results/.
  *
  * Workroom runs as `npm start` does: the embedded store, which acknowledges a write once it is in
  * its log file (fsynced within 100 ms). One more step at JOURNALED_RATE shows the cost of
