@@ -33,6 +33,8 @@ export interface StepResult {
   e2eP50: number;
   e2eP99: number;
   serverCpuPercent: number;
+  /** The servers' main threads alone (their event loops): near 100% means the loop is what saturates. */
+  serverMainThreadCpuPercent: number;
   serverRssMiB: number;
   /** Open file descriptors (sockets, files) of the server processes: a leak shows here. */
   serverHandles: number;
@@ -51,10 +53,15 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+/** CPU ticks (1/100 s) of a process, or with `thread` of one of its threads. */
+function cpuTicks(pid: number, thread?: number): number {
+  const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]);
 }
+
+/** A process's main thread has the process's id. */
+const mainThreadTicks = (pid: number) => cpuTicks(pid, pid);
 
 function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
@@ -134,6 +141,7 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
   });
 
   const cpuBefore = plan.serverPids.reduce((t, pid) => t + cpuTicks(pid), 0);
+  const mainBefore = plan.serverPids.reduce((t, pid) => t + mainThreadTicks(pid), 0);
   const loadCpuBefore = process.cpuUsage();
   const started = performance.now();
   let owed = 0;
@@ -165,6 +173,7 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
   });
   const elapsed = (performance.now() - started) / 1000;
   const cpuAfter = plan.serverPids.reduce((t, pid) => t + cpuTicks(pid), 0);
+  const mainAfter = plan.serverPids.reduce((t, pid) => t + mainThreadTicks(pid), 0);
   const loadCpu = process.cpuUsage(loadCpuBefore);
   // What is still in flight at the end of the step counts late, not never.
   await new Promise((r) => setTimeout(r, 1_000));
@@ -179,6 +188,7 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
     e2eP50: percentile(e2eMs, 50),
     e2eP99: percentile(e2eMs, 99),
     serverCpuPercent: ((cpuAfter - cpuBefore) / 100 / elapsed) * 100,
+    serverMainThreadCpuPercent: ((mainAfter - mainBefore) / 100 / elapsed) * 100,
     serverRssMiB: plan.serverPids.reduce((t, pid) => t + rssMiB(pid), 0),
     serverHandles: plan.serverPids.reduce((t, pid) => t + readdirSync(`/proc/${pid}/fd`).length, 0),
     loadCpuPercent: ((loadCpu.user + loadCpu.system) / 1e6 / elapsed) * 100,
@@ -196,7 +206,7 @@ async function main(): Promise<void> {
     const step = await runStep(rate, roomIds, sockets);
     progress(
       `    ${plan.kind} ${rate} msg/s offered: ${Math.round(step.deliveredPerSecond)} events/s delivered, ` +
-        `ack p99 ${step.ackP99.toFixed(1)} ms, e2e p99 ${step.e2eP99.toFixed(1)} ms, CPU ${Math.round(step.serverCpuPercent)}% (load generator ${Math.round(step.loadCpuPercent)}%)`,
+        `ack p99 ${step.ackP99.toFixed(1)} ms, e2e p99 ${step.e2eP99.toFixed(1)} ms, CPU ${Math.round(step.serverCpuPercent)}% (main thread ${Math.round(step.serverMainThreadCpuPercent)}%, load generator ${Math.round(step.loadCpuPercent)}%)`,
     );
     process.stdout.write(`${JSON.stringify(step)}\n`);
   }
