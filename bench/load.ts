@@ -119,6 +119,9 @@ async function setUp(): Promise<{ roomIds: string[]; sockets: AnySocket[][] }> {
   return { roomIds, sockets };
 }
 
+/** A measure of one server process, summed over the servers (nodes behind Redis count together). */
+const overServers = (measure: (pid: number) => number) => plan.serverPids.reduce((total, pid) => total + measure(pid), 0);
+
 async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]): Promise<StepResult> {
   const sentAt = new Map<string, number>();
   const senderOf = new Map<string, AnySocket>();
@@ -140,8 +143,8 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
     return () => socket.off('room:event', listener);
   });
 
-  const cpuBefore = plan.serverPids.reduce((t, pid) => t + cpuTicks(pid), 0);
-  const mainBefore = plan.serverPids.reduce((t, pid) => t + mainThreadTicks(pid), 0);
+  const cpuBefore = overServers(cpuTicks);
+  const mainBefore = overServers(mainThreadTicks);
   const loadCpuBefore = process.cpuUsage();
   const started = performance.now();
   let owed = 0;
@@ -172,8 +175,8 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
     }, 10);
   });
   const elapsed = (performance.now() - started) / 1000;
-  const cpuAfter = plan.serverPids.reduce((t, pid) => t + cpuTicks(pid), 0);
-  const mainAfter = plan.serverPids.reduce((t, pid) => t + mainThreadTicks(pid), 0);
+  const cpuAfter = overServers(cpuTicks);
+  const mainAfter = overServers(mainThreadTicks);
   const loadCpu = process.cpuUsage(loadCpuBefore);
   // What is still in flight at the end of the step counts late, not never.
   await new Promise((r) => setTimeout(r, 1_000));
@@ -189,8 +192,8 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
     e2eP99: percentile(e2eMs, 99),
     serverCpuPercent: ((cpuAfter - cpuBefore) / 100 / elapsed) * 100,
     serverMainThreadCpuPercent: ((mainAfter - mainBefore) / 100 / elapsed) * 100,
-    serverRssMiB: plan.serverPids.reduce((t, pid) => t + rssMiB(pid), 0),
-    serverHandles: plan.serverPids.reduce((t, pid) => t + readdirSync(`/proc/${pid}/fd`).length, 0),
+    serverRssMiB: overServers(rssMiB),
+    serverHandles: overServers((pid) => readdirSync(`/proc/${pid}/fd`).length),
     loadCpuPercent: ((loadCpu.user + loadCpu.system) / 1e6 / elapsed) * 100,
   };
 }
