@@ -1,3 +1,4 @@
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
@@ -30,7 +31,7 @@ export function verifyToken(token: string | undefined, settings: JwtSettings): A
   if (!token) throw new ApiError('UNAUTHENTICATED', 'A bearer token is required');
   let payload: unknown;
   try {
-    payload = jwt.verify(token, settings.key, {
+    payload = jwt.verify(token, verificationKey(settings), {
       algorithms: [settings.algorithm],
       ...(settings.issuer ? { issuer: settings.issuer } : {}),
       ...(settings.audience ? { audience: settings.audience } : {}),
@@ -43,6 +44,28 @@ export function verifyToken(token: string | undefined, settings: JwtSettings): A
   if (!claims.success) throw new ApiError('UNAUTHENTICATED', 'Token claims are missing or malformed (sub and exp are required)');
   const { sub, name, agency, exp } = claims.data;
   return { id: sub, name: name ?? sub, ...(agency ? { agency } : {}), exp };
+}
+
+/**
+ * The configured key as a KeyObject, made once: given the string, jsonwebtoken parses it again on
+ * every verification (and for a secret first fails to read it as a PEM key), which made a
+ * connection's handshake cost a millisecond. The KeyObject's type (secret or public) still has
+ * to match the token's algorithm. A key that cannot be read stays a string: tokens then fail to
+ * verify, as they would have.
+ */
+const verificationKeys = new Map<string, KeyObject | string>();
+
+function verificationKey(settings: JwtSettings): KeyObject | string {
+  let key = verificationKeys.get(settings.key);
+  if (key === undefined) {
+    try {
+      key = settings.algorithm === 'HS256' ? createSecretKey(Buffer.from(settings.key)) : createPublicKey(settings.key);
+    } catch {
+      key = settings.key;
+    }
+    verificationKeys.set(settings.key, key);
+  }
+  return key;
 }
 
 /** Reads `Authorization: Bearer <token>`. */
