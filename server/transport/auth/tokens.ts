@@ -47,23 +47,23 @@ export function verifyToken(token: string | undefined, settings: JwtSettings): A
 }
 
 /**
- * The configured key as a KeyObject, made once: given the string, jsonwebtoken parses it again on
- * every verification (and for a secret first fails to read it as a PEM key), which made a
- * connection's handshake cost a millisecond. The KeyObject's type (secret or public) still has
- * to match the token's algorithm. A key that cannot be read stays a string: tokens then fail to
- * verify, as they would have.
+ * The configured key as a KeyObject, made once per settings: given the string, jsonwebtoken parses
+ * it again on every verification (and for a secret first fails to read it as a PEM key), which
+ * made a connection's handshake cost a millisecond. The KeyObject's type (secret or public) still
+ * has to match the token's algorithm. A key that cannot be read stays a string: tokens then fail
+ * to verify, as they would have.
  */
-const verificationKeys = new Map<string, KeyObject | string>();
+const verificationKeys = new WeakMap<JwtSettings, KeyObject | string>();
 
 function verificationKey(settings: JwtSettings): KeyObject | string {
-  let key = verificationKeys.get(settings.key);
+  let key = verificationKeys.get(settings);
   if (key === undefined) {
     try {
       key = settings.algorithm === 'HS256' ? createSecretKey(Buffer.from(settings.key)) : createPublicKey(settings.key);
     } catch {
       key = settings.key;
     }
-    verificationKeys.set(settings.key, key);
+    verificationKeys.set(settings, key);
   }
   return key;
 }
