@@ -78,6 +78,7 @@ export class Realtime {
     window.addEventListener('online', this.goOnline);
     window.addEventListener('offline', this.goOffline);
     window.addEventListener('storage', this.onStorage);
+    window.addEventListener('pagehide', this.persistRooms);
     if (navigator.onLine) this.socket.connect();
     else this.setStatus('offline');
   }
@@ -90,6 +91,8 @@ export class Realtime {
     window.removeEventListener('online', this.goOnline);
     window.removeEventListener('offline', this.goOffline);
     window.removeEventListener('storage', this.onStorage);
+    window.removeEventListener('pagehide', this.persistRooms);
+    this.persistRooms();
     this.socket.disconnect();
     this.listeners.clear();
   }
@@ -121,6 +124,11 @@ export class Realtime {
     this.socket.disconnect();
     this.markDisconnected();
     this.setStatus('offline');
+  };
+
+  /** The page is going away (reload, navigation, closed tab): save every room now, not in 250 ms. */
+  private readonly persistRooms = () => {
+    for (const model of this.rooms.values()) model.persist();
   };
 
   /** Another tab changed the outbox. */

@@ -55,8 +55,9 @@ export class RoomModel {
 
   changed(): void {
     for (const l of this.listeners) l();
-    clearTimeout(this.saveTimer);
-    this.saveTimer = setTimeout(() => this.persist(), 250);
+    // Saved at most 250 ms after the first unsaved change: a busy room that changes more often
+    // than that is still saved, not postponed for as long as it stays busy.
+    this.saveTimer ??= setTimeout(() => this.persist(), 250);
   }
 
   /** A `room:join` answer: the server's state replaces ours; its events extend the timeline. */
@@ -154,6 +155,8 @@ export class RoomModel {
   }
 
   persist(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
     if (!this.state) return;
     const cached: Cached = {
       state: this.state,
