@@ -40,6 +40,11 @@ export interface StepResult {
   serverHandles: number;
   /** This load generator's own CPU: near 100% means the step measured the generator, not the target. */
   loadCpuPercent: number;
+  /**
+   * CPU the hypervisor gave to other guests while this machine's threads were ready to run (steal
+   * time, in % of one core): a step with more than a few % measured the host's neighbours too.
+   */
+  stealPercent: number;
 }
 
 const plan = JSON.parse(process.argv[2] ?? '{}') as LoadPlan;
@@ -62,6 +67,12 @@ function cpuTicks(pid: number, thread?: number): number {
 
 /** A process's main thread has the process's id. */
 const mainThreadTicks = (pid: number) => cpuTicks(pid, pid);
+
+/** The machine's steal time (a virtual machine's CPU taken by its host), in ticks summed over its cores. */
+function stealTicks(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+  return Number(cpu[8] ?? 0);
+}
 
 function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
@@ -146,6 +157,7 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
   const cpuBefore = overServers(cpuTicks);
   const mainBefore = overServers(mainThreadTicks);
   const loadCpuBefore = process.cpuUsage();
+  const stealBefore = stealTicks();
   const started = performance.now();
   let owed = 0;
   let next = 0;
@@ -178,6 +190,7 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
   const cpuAfter = overServers(cpuTicks);
   const mainAfter = overServers(mainThreadTicks);
   const loadCpu = process.cpuUsage(loadCpuBefore);
+  const steal = stealTicks() - stealBefore;
   // What is still in flight at the end of the step counts late, not never.
   await new Promise((r) => setTimeout(r, 1_000));
   listeners.forEach((off) => off());
@@ -195,6 +208,7 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
     serverRssMiB: overServers(rssMiB),
     serverHandles: overServers((pid) => readdirSync(`/proc/${pid}/fd`).length),
     loadCpuPercent: ((loadCpu.user + loadCpu.system) / 1e6 / elapsed) * 100,
+    stealPercent: (steal / 100 / elapsed) * 100,
   };
 }
 
@@ -209,7 +223,7 @@ async function main(): Promise<void> {
     const step = await runStep(rate, roomIds, sockets);
     progress(
       `    ${plan.kind} ${rate} msg/s offered: ${Math.round(step.deliveredPerSecond)} events/s delivered, ` +
-        `ack p99 ${step.ackP99.toFixed(1)} ms, e2e p99 ${step.e2eP99.toFixed(1)} ms, CPU ${Math.round(step.serverCpuPercent)}% (main thread ${Math.round(step.serverMainThreadCpuPercent)}%, load generator ${Math.round(step.loadCpuPercent)}%)`,
+        `ack p99 ${step.ackP99.toFixed(1)} ms, e2e p99 ${step.e2eP99.toFixed(1)} ms, CPU ${Math.round(step.serverCpuPercent)}% (main thread ${Math.round(step.serverMainThreadCpuPercent)}%, load generator ${Math.round(step.loadCpuPercent)}%), steal ${Math.round(step.stealPercent)}%`,
     );
     process.stdout.write(`${JSON.stringify(step)}\n`);
   }

@@ -270,7 +270,7 @@ const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '
 function stepTable(title: string, steps: RateResult[]): string {
   const rows = steps.map(
     (s) =>
-      `| ${title} | ${s.offered} | ${f(s.deliveredPerSecond)} | ${f(s.ackP50, 1)} | ${f(s.ackP99, 1)} | ${f(s.e2eP50, 1)} | ${f(s.e2eP99, 1)} | ${s.rounds.map((r) => f(r.e2eP99)).join(' / ')} | ${f(s.serverCpuPercent)} | ${f(s.serverMainThreadCpuPercent)} | ${f(s.serverRssMiB)} | ${f(s.loadCpuPercent)} |`,
+      `| ${title} | ${s.offered} | ${f(s.deliveredPerSecond)} | ${f(s.ackP50, 1)} | ${f(s.ackP99, 1)} | ${f(s.e2eP50, 1)} | ${f(s.e2eP99, 1)} | ${s.rounds.map((r) => f(r.e2eP99)).join(' / ')} | ${f(s.serverCpuPercent)} | ${f(s.serverMainThreadCpuPercent)} | ${f(s.serverRssMiB)} | ${f(s.loadCpuPercent)} | ${f(s.stealPercent)} |`,
   );
   return rows.join('\n');
 }
@@ -308,8 +308,8 @@ async function main(): Promise<void> {
     lines.push(
       `Delivery (${ROOMS} rooms × 5 connections, ${STEP_SECONDS} s steps, the median of ${ROUNDS} round${ROUNDS === 1 ? '' : 's'} per rate):`,
       '',
-      '| target | offered msg/s | delivered events/s | ack p50 | ack p99 | e2e p50 | e2e p99 | e2e p99 of each round | server CPU % | server main thread CPU % | server RSS MiB | load generator CPU % |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| target | offered msg/s | delivered events/s | ack p50 | ack p99 | e2e p50 | e2e p99 | e2e p99 of each round | server CPU % | server main thread CPU % | server RSS MiB | load generator CPU % | host steal % |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       stepTable('bare relay', relaySteps),
       stepTable('workroom', ourSteps),
       '',
