@@ -191,6 +191,8 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
   const mainAfter = overServers(mainThreadTicks);
   const loadCpu = process.cpuUsage(loadCpuBefore);
   const steal = stealTicks() - stealBefore;
+  // Clock ticks are 1/100 s, so ticks per second over the step is the % of one core they took.
+  const percentOfCore = (ticks: number) => ticks / elapsed;
   // What is still in flight at the end of the step counts late, not never.
   await new Promise((r) => setTimeout(r, 1_000));
   listeners.forEach((off) => off());
@@ -203,12 +205,12 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
     ackP99: percentile(ackMs, 99),
     e2eP50: percentile(e2eMs, 50),
     e2eP99: percentile(e2eMs, 99),
-    serverCpuPercent: ((cpuAfter - cpuBefore) / 100 / elapsed) * 100,
-    serverMainThreadCpuPercent: ((mainAfter - mainBefore) / 100 / elapsed) * 100,
+    serverCpuPercent: percentOfCore(cpuAfter - cpuBefore),
+    serverMainThreadCpuPercent: percentOfCore(mainAfter - mainBefore),
     serverRssMiB: overServers(rssMiB),
     serverHandles: overServers((pid) => readdirSync(`/proc/${pid}/fd`).length),
     loadCpuPercent: ((loadCpu.user + loadCpu.system) / 1e6 / elapsed) * 100,
-    stealPercent: (steal / 100 / elapsed) * 100,
+    stealPercent: percentOfCore(steal),
   };
 }
 
