@@ -130,12 +130,16 @@ export class Index {
       return { out, present, array: vals.some((v) => Array.isArray(v)) || vals.length > 1 };
     });
     if (this.sparse && !perField.some((f) => f.present)) return [];
+    // Key tuples are kept for as long as their documents, so they are built at their exact
+    // length: a tuple grown by spreading keeps room for 16 more values (a few hundred bytes
+    // per entry, over every index of every document).
+    if (perField.every((f) => !f.array && f.out.length === 1)) return [perField.map((f) => f.out[0] ?? null)];
     let keys: unknown[][] = [[]];
     for (const f of perField) {
       if (f.array) this.multikey = true;
       const uniq = f.out.length > 1 ? dedupe(f.out) : f.out;
       const next: unknown[][] = [];
-      for (const k of keys) for (const v of uniq) next.push([...k, v === undefined ? null : v]);
+      for (const k of keys) for (const v of uniq) next.push(k.concat([v ?? null]));
       keys = next;
     }
     return keys;
