@@ -5,6 +5,7 @@ import { driverCollection } from '../store/driver-collection.js';
 import type { Models } from '../store/models.js';
 import { openProposalOf } from './candidacy.js';
 import { SNAPSHOT_FORMAT } from './room-log.js';
+import { stateJson } from './state-json.js';
 
 interface Pending {
   state: RoomState;
@@ -133,7 +134,7 @@ export class RoomSummaries {
         const [roomId, { state, snapshot }] = batch[i]!;
         rooms.push({ updateOne: { filter: { _id: roomId, seq: { $lt: state.seq } }, update: { $set: roomFields(state, this.config) } } });
         if (!snapshot) continue;
-        const text = JSON.stringify(snapshot.state);
+        const text = await stateJson(snapshot.state);
         snapshotBytes += text.length;
         snapshots.push({
           updateOne: {
