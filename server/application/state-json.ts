@@ -6,8 +6,8 @@ const SLICE_MS = 3;
 /**
  * `JSON.stringify(state)`, the same text, made in slices of a few milliseconds with the event
  * loop free in between. A snapshot holds a room's whole state, and a long room's message index
- * makes it megabytes of text: in one piece that held up every socket of the process for tens of
- * milliseconds (hundreds, for the longest rooms), and rooms that grow alike come due together.
+ * makes it megabytes of text: in one piece it held up every socket of the process (8–17 ms for a
+ * room of 20,000 messages, more for longer ones), and rooms that grow alike come due together.
  * A state is never changed once made, so it may be read across turns of the event loop.
  *
  * The state and each of its records (the message index by chunk, the files, ...) are written
