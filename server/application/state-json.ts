@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { RoomState } from '../../shared/domain/index.js';
 
 /** Main-thread time one slice of the work may take before other work gets its turn. */
@@ -23,7 +24,7 @@ export async function stateJson(state: RoomState): Promise<string> {
       // Left out as JSON.stringify leaves them out (undefined, functions).
       if (text !== undefined) members.push(`${JSON.stringify(key)}:${text}`);
       if (performance.now() - sliceStart > SLICE_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
+        await nextTurn();
         sliceStart = performance.now();
       }
     }
