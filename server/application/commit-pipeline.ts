@@ -1,6 +1,7 @@
 import type { Document } from 'mongodb';
 import { CommitConflict, type CommitWriter } from '../store/commit-writer.js';
 import type { CachedRoom } from './room-cache.js';
+import { ReleasingMap } from './releasing-map.js';
 
 interface Entry {
   doc: Document;
@@ -27,7 +28,7 @@ interface Line {
  * refused too and the room's tip is dropped (`onRefused`): callers decide again on a fresh read.
  */
 export class CommitPipeline {
-  private readonly lines = new Map<string, Line>();
+  private readonly lines = new ReleasingMap<string, Line>();
   private readonly idle: Array<() => void> = [];
 
   constructor(

@@ -1,6 +1,8 @@
+import { ReleasingMap } from './releasing-map.js';
+
 /** Runs tasks one at a time per key (the commands of one room), concurrently across keys. */
 export class KeyedQueue {
-  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly tails = new ReleasingMap<string, Promise<unknown>>();
 
   /** A task whose key has nothing queued starts at once (the command path's common case). */
   run<T>(key: string, task: () => Promise<T>): Promise<T> {

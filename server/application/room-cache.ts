@@ -1,4 +1,5 @@
 import type { RoomState } from '../../shared/domain/index.js';
+import { ReleasingMap } from './releasing-map.js';
 
 export interface CachedRoom {
   state: RoomState;
@@ -19,27 +20,23 @@ export interface RoomCacheLimits {
 
 /** The folded state of recently used rooms, least recently used dropped first. */
 export class RoomCache {
-  private readonly rooms = new Map<string, CachedRoom>();
+  private readonly rooms = new ReleasingMap<string, CachedRoom>();
   private events = 0;
 
   constructor(private readonly limits: RoomCacheLimits) {}
 
   get(roomId: string): CachedRoom | undefined {
-    const room = this.rooms.get(roomId);
-    if (room) {
-      this.rooms.delete(roomId);
-      this.rooms.set(roomId, room);
-    }
-    return room;
+    this.rooms.touch(roomId);
+    return this.rooms.get(roomId);
   }
 
   set(roomId: string, room: CachedRoom): void {
-    this.delete(roomId);
+    this.events += room.state.seq - (this.rooms.get(roomId)?.state.seq ?? 0);
     this.rooms.set(roomId, room);
-    this.events += room.state.seq;
+    this.rooms.touch(roomId);
     // The room just set stays, however long it is: it is the one in use.
     while (this.rooms.size > 1 && (this.rooms.size > this.limits.rooms || this.events > this.limits.events)) {
-      this.delete(this.rooms.keys().next().value!);
+      this.delete(this.rooms.firstKey()!);
     }
   }
 

@@ -25,6 +25,7 @@ import { CommitPipeline } from './commit-pipeline.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { RoomSummaries, roomFields, snapshotDue } from './room-summaries.js';
 import { RoomCache, type CachedRoom } from './room-cache.js';
+import { ReleasingMap } from './releasing-map.js';
 import type { RoomAppends } from './room-appends.js';
 import { commitDoc, RoomLog } from './room-log.js';
 import { Tracker } from './tracker.js';
@@ -74,7 +75,7 @@ export class RoomService {
   /** Rooms another process appended to since this one last read them. */
   private readonly behind = new Set<string>();
   /** Commands with a clientId whose commit is on its way, by room and clientId. */
-  private readonly onTheirWay = new Map<string, Promise<CommandResult>>();
+  private readonly onTheirWay = new ReleasingMap<string, Promise<CommandResult>>();
   private readonly log: RoomLog;
   private readonly listeners: AppendedListener[] = [];
   private readonly summaries: RoomSummaries;

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { driverCollection } from '../store/driver-collection.js';
 import type { Models } from '../store/models.js';
 import { openProposalOf } from './candidacy.js';
+import { ReleasingMap } from './releasing-map.js';
 import { SNAPSHOT_FORMAT } from './room-log.js';
 import { stateJson } from './state-json.js';
 
@@ -58,7 +59,7 @@ function spreadOf(roomId: string): number {
  * repaired by the next.
  */
 export class RoomSummaries {
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new ReleasingMap<string, Pending>();
   private flushing: Promise<void> | undefined;
   private startNow: (() => void) | undefined;
   /** Callers of written() still waiting. */
@@ -120,8 +121,7 @@ export class RoomSummaries {
   }
 
   private async writeBatch(): Promise<void> {
-    const batch = [...this.pending.entries()];
-    this.pending.clear();
+    const batch = this.pending.take();
     // In small pieces, one after another: the store runs commands in turn, and a hundred updates
     // (or a few hundred KB of snapshots) at once would hold up the commits, and so every
     // acknowledgement, queued behind them.
