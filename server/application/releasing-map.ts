@@ -20,10 +20,6 @@ export class ReleasingMap<K, V> {
     return this.boxes.get(key)?.value;
   }
 
-  has(key: K): boolean {
-    return this.boxes.has(key);
-  }
-
   set(key: K, value: V): void {
     const box = this.boxes.get(key);
     if (box) box.value = value;
