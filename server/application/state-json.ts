@@ -17,7 +17,9 @@ const SLICE_MS = 3;
 export async function stateJson(state: RoomState): Promise<string> {
   let sliceStart = performance.now();
   const write = async (value: unknown, depth: number): Promise<string | undefined> => {
-    if (depth === 0 || !isPlainObject(value)) return JSON.stringify(value);
+    // A state is plain JSON (RoomStateSchema): an object that is not an array is a record.
+    if (depth === 0 || value === null || typeof value !== 'object' || Array.isArray(value))
+      return JSON.stringify(value);
     const members: string[] = [];
     for (const [key, member] of Object.entries(value)) {
       const text = await write(member, depth - 1);
@@ -31,10 +33,4 @@ export async function stateJson(state: RoomState): Promise<string> {
     return `{${members.join(',')}}`;
   };
   return (await write(state, 2))!;
-}
-
-function isPlainObject(value: unknown): value is object {
-  if (value === null || typeof value !== 'object') return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
