@@ -67,11 +67,14 @@ export class Index {
   private readonly waiting: IndexEntry[] | undefined;
   /** Deferring and unique (but `_id`): the document that holds each key tuple (by tupleKey). */
   private readonly holders: Map<string, string> | undefined;
+  /** Every indexed field is a top-level one (no dotted path): see flatKey. */
+  private readonly topLevel: boolean;
 
   constructor(spec: IndexSpec) {
     this.spec = spec;
     this.fields = Object.keys(spec.key);
     this.paths = this.fields.map((f) => f.split('.'));
+    this.topLevel = this.paths.every((p) => p.length === 1);
     this.dirs = this.fields.map((f) => {
       const d = spec.key[f];
       if (typeof d === 'string') fail(67, `Index type '${d}' is not supported by this store`);
@@ -115,6 +118,8 @@ export class Index {
   /** The key tuples a document has in this index (none when partial/sparse excludes it). */
   keysFor(doc: Document): unknown[][] {
     if (this.partial && !this.partial(doc)) return [];
+    const flat = this.flatKey(doc);
+    if (flat) return [flat];
     const perField = this.paths.map((p) => {
       const vals = pathValues(doc, p);
       const out: unknown[] = [];
@@ -143,6 +148,20 @@ export class Index {
       keys = next;
     }
     return keys;
+  }
+
+  /**
+   * The one key tuple of a document whose indexed fields are all top-level scalars (the common
+   * case: ids, seqs, dates), read without the path walk and its arrays; undefined otherwise, or
+   * when a sparse index must look closer. Every insert reads every index's keys, and the walk's
+   * arrays were most of what the store allocated per insert.
+   */
+  private flatKey(doc: Document): unknown[] | undefined {
+    if (!this.topLevel) return undefined;
+    const key = this.fields.map((field): unknown => (Object.hasOwn(doc, field) ? doc[field] : undefined));
+    if (key.some((v) => Array.isArray(v)) || (this.sparse && key.every((v) => v === undefined))) return undefined;
+    for (let i = 0; i < key.length; i++) key[i] ??= null;
+    return key;
   }
 
   /** First position whose key prefix (length `len`) is >= `key` (> when not inclusive). */

@@ -103,6 +103,23 @@ describe('indexes', () => {
     expect(await c.insertOne({ tags: ['h'], email: 'x@y' }).catch((e: { code?: number }) => e.code)).toBe(11000);
   });
 
+  it('indexes a missing field as null, and a sparse index only documents with one of its fields', async () => {
+    const c = client.db(dbName).collection<{ _id: number; a?: number | null; b?: null; c?: null }>('nulls');
+    const code = (p: Promise<unknown>) => p.then(() => 0, (e: { code?: number }) => e.code);
+    await c.createIndex({ a: 1 }, { unique: true });
+    await c.createIndex({ b: 1, c: 1 }, { unique: true, sparse: true });
+    await c.insertOne({ _id: 1 });
+    expect(await code(c.insertOne({ _id: 2, a: null }))).toBe(11000);
+    // Neither b nor c: not in the sparse index, so these do not collide there.
+    await c.insertOne({ _id: 3, a: 3 });
+    await c.insertOne({ _id: 4, a: 4 });
+    // An explicit null is a value: (null, null) is in the sparse index once.
+    await c.insertOne({ _id: 5, a: 5, b: null });
+    expect(await code(c.insertOne({ _id: 6, a: 6, c: null }))).toBe(11000);
+    expect(await c.countDocuments({ a: null })).toBe(1);
+    expect(await c.countDocuments({ b: null, c: null })).toBe(4);
+  });
+
   it('refuses a duplicate compound key whichever side of the holder its _id sorts, across many entries', async () => {
     const c = client.db(dbName).collection<{ _id: string; room: string; client: string }>('compound');
     await c.createIndex({ room: 1, client: 1 }, { unique: true });
