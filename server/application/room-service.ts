@@ -24,7 +24,8 @@ import { hashEvent } from './evidence.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { RoomSummaries, roomFields, snapshotDue } from './room-summaries.js';
-import { RoomCache, type CachedRoom } from './room-cache.js';
+import type { CachedRoom } from './room-cache.js';
+import { RoomCopies } from './room-copies.js';
 import { ReleasingMap } from './releasing-map.js';
 import type { RoomAppends } from './room-appends.js';
 import { commitDoc, RoomLog } from './room-log.js';
@@ -47,13 +48,6 @@ export interface CommandResult {
 export type AppendedListener = (room: RoomState, events: StoredEvent[]) => void;
 
 const MAX_ATTEMPTS = 8;
-const MAX_BEHIND = 10_000;
-/**
- * Folded rooms kept in memory. A message takes about 200 bytes of state and more with longer
- * text, so a million events is a few hundred MB; a room dropped from the cache is read again from
- * its snapshot and the log after it.
- */
-const CACHE_LIMITS = { rooms: 5_000, events: 1_000_000 };
 
 /** A command decided in its room's queue; its outcome is awaited outside, so the queue moves on. */
 interface Decided<T> {
@@ -69,11 +63,9 @@ interface Decided<T> {
  */
 export class RoomService {
   private readonly queue = new KeyedQueue();
-  private readonly cache = new RoomCache(CACHE_LIMITS);
   private readonly pipeline: CommitPipeline;
+  private readonly copies: RoomCopies;
   private readonly running = new Tracker();
-  /** Rooms another process appended to since this one last read them. */
-  private readonly behind = new Set<string>();
   /** Commands with a clientId whose commit is on its way, by room and clientId. */
   private readonly onTheirWay = new ReleasingMap<string, Promise<CommandResult>>();
   private readonly log: RoomLog;
@@ -89,7 +81,8 @@ export class RoomService {
     this.log = new RoomLog(models);
     this.summaries = new RoomSummaries(models, config, logger);
     // A refused commit means another process appended: the next command catches up first.
-    this.pipeline = new CommitPipeline(writer, (roomId) => this.markBehind(roomId));
+    this.pipeline = new CommitPipeline(writer, (roomId) => this.copies.markBehind(roomId));
+    this.copies = new RoomCopies(this.log, this.pipeline, logger);
   }
 
   onAppended(listener: AppendedListener): void {
@@ -103,7 +96,7 @@ export class RoomService {
    */
   shareAppends(appends: RoomAppends): void {
     this.onAppended((room, events) => appends.publish(room.id, events));
-    appends.subscribe((roomId, events) => this.appendedElsewhere(roomId, events));
+    appends.subscribe((roomId, events) => this.copies.appendedElsewhere(roomId, events));
   }
 
   /** Creates a room in phase interview; the creator is its client. */
@@ -133,7 +126,7 @@ export class RoomService {
       ...roomFields(state, this.config),
       createdAt: new Date(last.at),
     });
-    this.remember(roomId, { state, lastHash: last.hash, snapshotSeq: 0 });
+    this.copies.remember(roomId, { state, lastHash: last.hash, snapshotSeq: 0 });
     this.announce(state, events);
     return state;
   }
@@ -159,7 +152,9 @@ export class RoomService {
     return this.decideWithRetries(roomId, async (fresh) => {
       // No await between reading the tip and submitting what is decided on it (see latest()).
       const room =
-        fresh || this.behind.has(roomId) ? await this.caughtUp(roomId) : (this.latest(roomId) ?? (await this.room(roomId)));
+        fresh || this.copies.isBehind(roomId)
+          ? await this.copies.caughtUp(roomId)
+          : (this.copies.latest(roomId) ?? (await this.copies.read(roomId)));
       const actor = room && resolveParty(room.state, user);
       if (!room || !actor) {
         if (fresh) throw notAParty();
@@ -186,7 +181,7 @@ export class RoomService {
     produce: (state: RoomState) => { drafts: EventDraft[]; actor: Actor } | null,
   ): Promise<CommandResult | null> {
     return this.decideWithRetries(roomId, async () => {
-      const room = await this.caughtUp(roomId);
+      const room = await this.copies.caughtUp(roomId);
       const next = room && produce(room.state);
       if (!room || !next || next.drafts.length === 0) return { done: Promise.resolve(null) };
       return { done: this.append(roomId, room, next.drafts, next.actor, undefined) };
@@ -247,7 +242,7 @@ export class RoomService {
 
   /** The room's current state, or null if there is no such room. */
   async state(roomId: string): Promise<RoomState | null> {
-    return (await this.queue.run(roomId, () => this.room(roomId)))?.state ?? null;
+    return (await this.queue.run(roomId, () => this.copies.read(roomId)))?.state ?? null;
   }
 
   /** The state and the caller's party in it; outsiders learn nothing, not even that it exists. */
@@ -288,7 +283,7 @@ export class RoomService {
     const due = snapshotDue(roomId, state.seq, room.snapshotSeq);
     const after: CachedRoom = { state, lastHash: last.hash, snapshotSeq: due ? state.seq : room.snapshotSeq };
     const written = this.pipeline.submit(roomId, commitDoc(roomId, events, clientId), after, () => {
-      this.remember(roomId, after);
+      this.copies.remember(roomId, after);
       this.summaries.mark(roomId, state, due ? last.hash : undefined);
       this.announce(state, events);
     });
@@ -355,70 +350,9 @@ export class RoomService {
     });
   }
 
-  /**
-   * The room after everything this process decided: the tip of the commits on their way, else the
-   * cached room. Synchronous on purpose: a refusal drops the tip, and a decision must not be made
-   * on a tip that was dropped while it waited.
-   */
-  private latest(roomId: string): CachedRoom | undefined {
-    return this.pipeline.tip(roomId) ?? this.cache.get(roomId);
-  }
-
-  /** The room caught up with the log, once this process's commits on their way are answered. */
-  private async caughtUp(roomId: string): Promise<CachedRoom | null> {
-    await this.pipeline.settled(roomId);
-    this.behind.delete(roomId);
-    return this.room(roomId);
-  }
-
-  /**
-   * Another process appended `events` to the room: folded into the cached room when they follow
-   * it and nothing of this process is on its way there; otherwise the next command reads the room.
-   */
-  private appendedElsewhere(roomId: string, events: StoredEvent[]): void {
-    const first = events[0];
-    const last = events.at(-1);
-    const tip = this.pipeline.tip(roomId);
-    const known = tip ?? this.cache.get(roomId);
-    if (!first || !last || !known || known.state.seq >= last.seq) return;
-    if (!tip && first.seq === known.state.seq + 1 && first.prevHash === known.lastHash) {
-      try {
-        this.remember(roomId, { state: events.reduce(evolve, known.state), lastHash: last.hash, snapshotSeq: known.snapshotSeq });
-        return;
-      } catch (err) {
-        this.logger.warn({ err, roomId }, 'events appended elsewhere not folded; the room will be read');
-      }
-    }
-    this.markBehind(roomId);
-  }
-
-  /** The room's next command reads it first: another process appended to it. */
-  private markBehind(roomId: string): void {
-    // Bounded: a forgotten mark costs one more refused commit, which marks the room again.
-    if (this.behind.size >= MAX_BEHIND) this.behind.clear();
-    this.behind.add(roomId);
-  }
-
-  /** Caches a room unless a newer state of it is cached already (reads and commits race). */
-  private remember(roomId: string, room: CachedRoom): void {
-    const cached = this.cache.get(roomId);
-    if (!cached || cached.state.seq <= room.state.seq) this.cache.set(roomId, room);
-  }
-
   private async commitByClientId(roomId: string, clientId: string, actor: Actor): Promise<CommandResult | null> {
     const commit = await this.log.byClientId(roomId, clientId);
     return commit && { roomId, seq: commit.lastSeq, events: commit.events, duplicate: true, actor };
-  }
-
-  /**
-   * The room's state caught up with the log: cached (or snapshot) state plus whatever other
-   * processes appended since. A room with no events does not exist.
-   */
-  private async room(roomId: string): Promise<CachedRoom | null> {
-    const room = await this.log.caughtUp(roomId, this.cache.get(roomId) ?? (await this.log.snapshot(roomId)));
-    if (room.state.seq === 0) return null;
-    this.remember(roomId, room);
-    return room;
   }
 }
 
