@@ -150,7 +150,7 @@ export class RoomService {
     // Decide on this process's copy of the room; the unique index tells when another process got
     // ahead. Only a conflict, a refusal or an unknown party costs a read of the log.
     return this.decideWithRetries(roomId, async (fresh) => {
-      // No await between reading the tip and submitting what is decided on it (see latest()).
+      // No await between reading the tip and submitting what is decided on it (see RoomCopies.latest).
       const room =
         fresh || this.copies.isBehind(roomId)
           ? await this.copies.caughtUp(roomId)

@@ -154,7 +154,7 @@ export class Index {
    * The one key tuple of a document whose indexed fields are all top-level scalars (the common
    * case: ids, seqs, dates), read without the path walk and its arrays; undefined otherwise, or
    * when a sparse index must look closer. Every insert reads every index's keys, and the walk's
-   * arrays were most of what the store allocated per insert.
+   * arrays were a fifth of what the store allocated per insert.
    */
   private flatKey(doc: Document): unknown[] | undefined {
     if (!this.topLevel) return undefined;
