@@ -1,7 +1,8 @@
 import type { Document } from 'bson';
 import { fail } from './errors.js';
 import { compileFilter } from './query.js';
-import { compareValues, keyString, pathValues } from './values.js';
+import { IndexKeys } from './index-keys.js';
+import { compareValues, keyString } from './values.js';
 
 /**
  * A secondary (or `_id`) index: entries (key tuple, then `_id` as tiebreak) in BSON order, kept
@@ -50,12 +51,10 @@ export interface IndexSpec {
 export class Index {
   readonly spec: IndexSpec;
   readonly fields: string[];
-  readonly paths: string[][];
   readonly dirs: (1 | -1)[];
   readonly unique: boolean;
   readonly sparse: boolean;
-  readonly partial: ((doc: unknown) => boolean) | undefined;
-  multikey = false;
+  private readonly keys: IndexKeys;
 
   /** Entries in order: sorted blocks, or (partitioned) one block per first-field value. */
   private blocks: IndexEntry[][] = [];
@@ -67,14 +66,10 @@ export class Index {
   private readonly waiting: IndexEntry[] | undefined;
   /** Deferring and unique (but `_id`): the document that holds each key tuple (by tupleKey). */
   private readonly holders: Map<string, string> | undefined;
-  /** Every indexed field is a top-level one (no dotted path): see flatKey. */
-  private readonly topLevel: boolean;
 
   constructor(spec: IndexSpec) {
     this.spec = spec;
     this.fields = Object.keys(spec.key);
-    this.paths = this.fields.map((f) => f.split('.'));
-    this.topLevel = this.paths.every((p) => p.length === 1);
     this.dirs = this.fields.map((f) => {
       const d = spec.key[f];
       if (typeof d === 'string') fail(67, `Index type '${d}' is not supported by this store`);
@@ -82,7 +77,8 @@ export class Index {
     });
     this.unique = spec.unique === true || spec.name === '_id_';
     this.sparse = spec.sparse === true;
-    this.partial = spec.partialFilterExpression ? compileFilter(spec.partialFilterExpression) : undefined;
+    const partial = spec.partialFilterExpression ? compileFilter(spec.partialFilterExpression) : undefined;
+    this.keys = new IndexKeys(this.fields, this.sparse, partial);
     if (this.fields.length > 1) this.partitions = new Map();
     if (spec.name === '_id_' || (this.unique && this.partitions)) this.waiting = [];
     if (this.waiting && spec.name !== '_id_') this.holders = new Map();
@@ -117,51 +113,12 @@ export class Index {
 
   /** The key tuples a document has in this index (none when partial/sparse excludes it). */
   keysFor(doc: Document): unknown[][] {
-    if (this.partial && !this.partial(doc)) return [];
-    const flat = this.flatKey(doc);
-    if (flat) return [flat];
-    const perField = this.paths.map((p) => {
-      const vals = pathValues(doc, p);
-      const out: unknown[] = [];
-      let present = false;
-      for (const v of vals) {
-        if (v !== undefined) present = true;
-        if (Array.isArray(v)) {
-          if (v.length === 0) out.push(undefined);
-          else out.push(...v);
-        } else out.push(v === undefined ? null : v);
-      }
-      if (out.length === 0) out.push(null);
-      return { out, present, array: vals.some((v) => Array.isArray(v)) || vals.length > 1 };
-    });
-    if (this.sparse && !perField.some((f) => f.present)) return [];
-    // Key tuples are kept for as long as their documents, so they are built at their exact
-    // length: a tuple grown by spreading keeps spare room (a two-field tuple took 234 bytes
-    // instead of 98, in every index entry of every document).
-    if (perField.every((f) => !f.array && f.out.length === 1)) return [perField.map((f) => f.out[0] ?? null)];
-    let keys: unknown[][] = [[]];
-    for (const f of perField) {
-      if (f.array) this.multikey = true;
-      const uniq = f.out.length > 1 ? dedupe(f.out) : f.out;
-      const next: unknown[][] = [];
-      for (const k of keys) for (const v of uniq) next.push(k.concat([v ?? null]));
-      keys = next;
-    }
-    return keys;
+    return this.keys.of(doc);
   }
 
-  /**
-   * The one key tuple of a document whose indexed fields are all top-level scalars (the common
-   * case: ids, seqs, dates), read without the path walk and its arrays; undefined otherwise, or
-   * when a sparse index must look closer. Every insert reads every index's keys, and the walk's
-   * arrays were a fifth of what the store allocated per insert.
-   */
-  private flatKey(doc: Document): unknown[] | undefined {
-    if (!this.topLevel) return undefined;
-    const key = this.fields.map((field): unknown => (Object.hasOwn(doc, field) ? doc[field] : undefined));
-    if (key.some((v) => Array.isArray(v)) || (this.sparse && key.every((v) => v === undefined))) return undefined;
-    for (let i = 0; i < key.length; i++) key[i] ??= null;
-    return key;
+  /** Whether a document has given more than one key (an array value): see IndexKeys. */
+  get multikey(): boolean {
+    return this.keys.multikey;
   }
 
   /** First position whose key prefix (length `len`) is >= `key` (> when not inclusive). */
@@ -466,19 +423,6 @@ function searchBlock(blk: IndexEntry[], before: (e: IndexEntry) => boolean): num
 /** Equal key tuples (in BSON comparison) give equal strings. */
 function tupleKey(key: unknown[]): string {
   return key.length === 1 ? keyString(key[0]) : key.map(keyString).join('\u0000');
-}
-
-function dedupe(vals: unknown[]): unknown[] {
-  const seen = new Set<string>();
-  const out: unknown[] = [];
-  for (const v of vals) {
-    const k = keyString(v);
-    if (!seen.has(k)) {
-      seen.add(k);
-      out.push(v);
-    }
-  }
-  return out;
 }
 
 export function showValue(v: unknown): string {
