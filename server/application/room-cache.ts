@@ -31,9 +31,11 @@ export class RoomCache {
   }
 
   set(roomId: string, room: CachedRoom): void {
-    this.events += room.state.seq - (this.rooms.get(roomId)?.state.seq ?? 0);
+    const replaced = this.rooms.get(roomId);
+    this.events += room.state.seq - (replaced?.state.seq ?? 0);
     this.rooms.set(roomId, room);
-    this.rooms.touch(roomId);
+    // A new room is set last already; a replaced one keeps its place until touched.
+    if (replaced) this.rooms.touch(roomId);
     // The room just set stays, however long it is: it is the one in use.
     while (this.rooms.size > 1 && (this.rooms.size > this.limits.rooms || this.events > this.limits.events)) {
       this.delete(this.rooms.firstKey()!);
