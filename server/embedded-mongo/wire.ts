@@ -16,6 +16,8 @@ export const COMPRESSOR_NOOP = 0;
 export const COMPRESSOR_ZLIB = 2;
 
 export const MAX_MESSAGE_SIZE = 48_000_000;
+/** The largest document (and reply) MongoDB accepts. */
+export const MAX_BSON_SIZE = 16 * 1024 * 1024;
 
 const DESERIALIZE_OPTIONS = { promoteLongs: false, promoteBuffers: false, bsonRegExp: false } as const;
 
