@@ -281,8 +281,12 @@ async function main(): Promise<void> {
   if (SOAK_SECONDS > 0) {
     const samples = await soak(SOAK_SECONDS);
     results.soak = samples;
-    lines.push('| t (s) | delivered/s | e2e p99 ms | server RSS MiB | server handles |', '|---|---|---|---|---|');
-    samples.forEach((s, i) => lines.push(`| ${(i + 1) * 10} | ${f(s.deliveredPerSecond)} | ${f(s.e2eP99, 1)} | ${f(s.serverRssMiB)} | ${s.serverHandles} |`));
+    lines.push('| t (s) | delivered/s | e2e p99 ms | server CPU % | server RSS MiB | server handles | host steal % |', '|---|---|---|---|---|---|---|');
+    samples.forEach((s, i) =>
+      lines.push(
+        `| ${(i + 1) * 10} | ${f(s.deliveredPerSecond)} | ${f(s.e2eP99, 1)} | ${f(s.serverCpuPercent)} | ${f(s.serverRssMiB)} | ${s.serverHandles} | ${f(s.stealPercent)} |`,
+      ),
+    );
   } else {
     const relay = await startRelay();
     const workroom = await startWorkroom('on', {}, 'workroom');
