@@ -23,14 +23,14 @@ export class Cursors {
   constructor(private readonly timeoutMs: number) {}
 
   /** The first batch of `docs`; the rest stays open as a cursor unless `single` or it all fits. */
-  reply(ns: string, docs: Document[], batchSize: number, single: boolean, first = true): Document {
+  reply(ns: string, docs: Document[], batchSize: number, single: boolean): Document {
     const batch = this.takeBatch(docs, 0, batchSize);
     let id = 0n;
     if (!single && batch.length < docs.length) {
       id = this.nextId++;
       this.open.set(id, { id, ns, docs, pos: batch.length, lastUsed: Date.now() });
     }
-    return { cursor: { [first ? 'firstBatch' : 'nextBatch']: batch, id: Long.fromBigInt(id), ns }, ok: 1 };
+    return { cursor: { firstBatch: batch, id: Long.fromBigInt(id), ns }, ok: 1 };
   }
 
   private takeBatch(docs: Document[], from: number, batchSize: number): Document[] {
