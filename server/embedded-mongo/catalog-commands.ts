@@ -2,14 +2,12 @@ import { calculateObjectSize } from 'bson';
 import type { Document } from 'bson';
 import type { IndexSpec } from './btree-index.js';
 import type { Catalog } from './catalog.js';
-import type { Collection } from './collection.js';
-import { doc, num, str } from './command-args.js';
+import { doc, num, str, type Persist } from './command-args.js';
 import type { Cursors } from './cursors.js';
 import { fail } from './errors.js';
 import type { JournalOp } from './persistence/types.js';
 import { compileFilter } from './query.js';
 import { isPlainObject, keyString } from './values.js';
-import type { Persist } from './write-commands.js';
 
 /** Collections, indexes and databases: create, drop, list, and their statistics. */
 export class CatalogCommands {
@@ -38,14 +36,14 @@ export class CatalogCommands {
     const name = str(cmd.drop, 'drop');
     const c = this.catalog.get(db, name);
     if (!c) return { ok: 1 };
-    this.catalog.dbs.get(db)?.delete(name);
+    this.catalog.drop(db, name);
     await this.persist([{ op: 'dropCollection', db, coll: name }], true);
     return { nIndexesWas: c.indexes.size, ns: `${db}.${name}`, ok: 1 };
   }
 
   async dropDatabase(db: string): Promise<Document> {
-    if (this.catalog.dbs.has(db)) {
-      this.catalog.dbs.delete(db);
+    if (this.catalog.has(db)) {
+      this.catalog.dropDatabase(db);
       await this.persist([{ op: 'dropDatabase', db }], true);
     }
     return { dropped: db, ok: 1 };
@@ -156,7 +154,7 @@ export class CatalogCommands {
     const filter = compileFilter(cmd.filter);
     const nameOnly = cmd.nameOnly === true;
     const out: Document[] = [];
-    for (const [name, c] of this.catalog.dbs.get(db) ?? []) {
+    for (const [name, c] of this.catalog.collections(db)) {
       const full: Document = {
         name,
         type: 'collection',
@@ -206,7 +204,7 @@ export class CatalogCommands {
   }
 
   dbStats(db: string): Document {
-    const colls = this.catalog.dbs.get(db) ?? new Map<string, Collection>();
+    const colls = this.catalog.collections(db);
     let objects = 0;
     let indexes = 0;
     for (const c of colls.values()) {

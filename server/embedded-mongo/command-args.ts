@@ -1,5 +1,6 @@
 import type { Document, Long } from 'bson';
 import { fail, toCommandError } from './errors.js';
+import type { JournalOp } from './persistence/types.js';
 import { isPlainObject } from './values.js';
 
 /** Reading a command's arguments (its write concern among them), and the write error shape. */
@@ -40,6 +41,9 @@ export function journaled(cmd: Document): boolean {
   if (typeof j === 'boolean') return j;
   return typeof w !== 'number';
 }
+
+/** Makes a write command's journal ops durable before it is answered (Engine.persist). */
+export type Persist = (ops: JournalOp[], journaled: boolean) => Promise<void>;
 
 export function writeErrorOf(index: number, err: unknown): Document {
   const e = toCommandError(err);

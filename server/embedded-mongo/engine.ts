@@ -9,7 +9,8 @@ import type { CollectionImage, JournalOp, Persistence, RecoveredState } from './
 import { ReadCommands } from './read-commands.js';
 import { pathValues } from './values.js';
 import { MAX_BSON_SIZE } from './wire.js';
-import { WriteCommands, type Persist } from './write-commands.js';
+import type { Persist } from './command-args.js';
+import { WriteCommands } from './write-commands.js';
 
 /**
  * The command layer: databases of collections in memory, every write journaled through the
@@ -103,7 +104,7 @@ export class Engine {
         this.catalog.ensure(op.db, op.coll, op.options);
         break;
       case 'dropCollection':
-        this.catalog.dbs.get(op.db)?.delete(op.coll);
+        this.catalog.drop(op.db, op.coll);
         break;
       case 'createIndex': {
         const c = this.catalog.ensure(op.db, op.coll);
@@ -121,7 +122,7 @@ export class Engine {
         this.catalog.get(op.db, op.coll)?.indexes.delete(op.name);
         break;
       case 'dropDatabase':
-        this.catalog.dbs.delete(op.db);
+        this.catalog.dropDatabase(op.db);
         break;
     }
   }

@@ -1,16 +1,13 @@
 import type { Document } from 'bson';
 import type { Catalog } from './catalog.js';
 import { Collection } from './collection.js';
-import { doc, journaled, num, str, writeErrorOf } from './command-args.js';
+import { doc, journaled, num, str, writeErrorOf, type Persist } from './command-args.js';
 import { fail } from './errors.js';
 import type { JournalOp } from './persistence/types.js';
 import { parseSort, project } from './query.js';
 import { applyUpdate, docsEqual, isOperatorUpdate, seedFromQuery, validateStoredDoc } from './update.js';
 import { isPlainObject } from './values.js';
 import { RAW_DOCUMENTS } from './wire.js';
-
-/** Makes a command's journal ops durable before it is answered (Engine.persist). */
-export type Persist = (ops: JournalOp[], journaled: boolean) => Promise<void>;
 
 /** insert, update, delete, findAndModify: applied in memory, then journaled as one record. */
 export class WriteCommands {
