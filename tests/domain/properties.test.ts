@@ -51,8 +51,9 @@ describe('domain properties', () => {
       }),
       RUNS,
     );
-    // The generator exercises the rules rather than bouncing off them.
-    expect(accepted).toBeGreaterThan(5_000);
+    // The generator exercises the rules rather than bouncing off them. Over 20 seeds the 1,000
+    // histories had 5,080–5,484 accepted commands; a bound at 5,000 sat within reach of chance.
+    expect(accepted).toBeGreaterThan(4_500);
   });
 
   it('folding a history in one go equals applying it step by step, and a snapshot plus the rest', () => {
