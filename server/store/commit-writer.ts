@@ -16,12 +16,18 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** Batches on their way to the store at once: a new batch need not wait for the previous one. */
-const MAX_BATCHES_IN_FLIGHT = 4;
+/**
+ * Batches on their way to the store at once. One: what arrives while a batch is out waits and goes
+ * out with the next, so under load the batches grow instead of multiplying. Each batch costs both
+ * threads a round trip (the driver's operation, a socket write, a wake-up of the store); with four
+ * out at once the server spent about a tenth more CPU at 3,500 msg/s and kept the e2e p99 within
+ * 50 ms in 10 of 30 bench steps, against 21 of 30 with one.
+ */
+const MAX_BATCHES_IN_FLIGHT = 1;
 
 /**
  * Writes commits of many rooms together: everything queued in one turn of the event loop goes out
- * as one batch (later ones while MAX_BATCHES_IN_FLIGHT are out wait and merge into the next), and
+ * as one batch (later ones, while a batch is out, wait and merge into the next), and
  * each caller is answered only when its own commit is durable (the connection's write concern) or
  * refused.
  *
