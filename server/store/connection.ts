@@ -50,8 +50,9 @@ export async function connectStore(config: Config, logger: Logger): Promise<Stor
     // that a virtual disk's occasional slow fsyncs make large.
     writeConcern: { w: config.writeConcern ?? (embedded ? 1 : 'majority') },
     maxPoolSize: 50,
-    // Opened up front: the commit writer keeps several batches in flight, and a connection opened
-    // when load first needs it (a handshake while commits queue behind it) shows as a spike.
+    // Opened up front: a batch of commits goes out as two inserts at once, beside room updates and
+    // reads, and a connection opened when load first needs it (a handshake while commits queue
+    // behind it) shows as a spike.
     minPoolSize: 8,
   } as const;
   const connection = mongoose.createConnection(uri, options);
