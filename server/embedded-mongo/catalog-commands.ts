@@ -2,7 +2,7 @@ import { calculateObjectSize } from 'bson';
 import type { Document } from 'bson';
 import type { IndexSpec } from './btree-index.js';
 import type { Catalog } from './catalog.js';
-import { doc, num, str, type Persist } from './command-args.js';
+import { cursorBatchSize, doc, str, type Persist } from './command-args.js';
 import type { Cursors } from './cursors.js';
 import { fail } from './errors.js';
 import type { JournalOp } from './persistence/types.js';
@@ -118,8 +118,7 @@ export class CatalogCommands {
     const name = str(cmd.listIndexes, 'listIndexes');
     const c = this.catalog.get(db, name);
     if (!c) fail(26, `ns does not exist: ${db}.${name}`);
-    const batchSize = isPlainObject(cmd.cursor) ? num(cmd.cursor.batchSize, 0) : 0;
-    return this.cursors.reply(`${db}.${name}`, c.indexSpecs(), batchSize, false);
+    return this.cursors.reply(`${db}.${name}`, c.indexSpecs(), cursorBatchSize(cmd, 0), false);
   }
 
   async dropIndexes(db: string, cmd: Document, cmdName: string): Promise<Document> {
@@ -165,8 +164,7 @@ export class CatalogCommands {
       if (!filter(full)) continue;
       out.push(nameOnly ? { name, type: 'collection' } : full);
     }
-    const batchSize = isPlainObject(cmd.cursor) ? num(cmd.cursor.batchSize, 0) : 0;
-    return this.cursors.reply(`${db}.$cmd.listCollections`, out, batchSize, false);
+    return this.cursors.reply(`${db}.$cmd.listCollections`, out, cursorBatchSize(cmd, 0), false);
   }
 
   listDatabases(cmd: Document): Document {

@@ -27,6 +27,11 @@ export function doc(v: unknown): Document {
   return v;
 }
 
+/** The batch size a command asks of its cursor (`cursor: { batchSize }`), or `dflt`. */
+export function cursorBatchSize(cmd: Document, dflt: number): number {
+  return isPlainObject(cmd.cursor) ? num(cmd.cursor.batchSize, dflt) : dflt;
+}
+
 /**
  * Whether a write waits for the fsync of the log, as its write concern asks on MongoDB: `j: true`,
  * or `w: "majority"` (on a standalone, a majority is this node's journal), or no write concern at

@@ -5,11 +5,15 @@ import { num } from './command-args.js';
 import { MAX_BSON_SIZE } from './wire.js';
 
 interface Cursor {
-  id: bigint;
   ns: string;
   docs: Document[];
   pos: number;
   lastUsed: number;
+}
+
+/** A cursor id as the driver sends it: a Long, or a plain number. */
+function cursorIdOf(raw: unknown): bigint {
+  return raw instanceof Long ? raw.toBigInt() : BigInt(num(raw, 0));
 }
 
 /** Room left in a 16 MiB reply for the envelope around a batch. */
@@ -28,7 +32,7 @@ export class Cursors {
     let id = 0n;
     if (!single && batch.length < docs.length) {
       id = this.nextId++;
-      this.open.set(id, { id, ns, docs, pos: batch.length, lastUsed: Date.now() });
+      this.open.set(id, { ns, docs, pos: batch.length, lastUsed: Date.now() });
     }
     return { cursor: { firstBatch: batch, id: Long.fromBigInt(id), ns }, ok: 1 };
   }
@@ -54,14 +58,13 @@ export class Cursors {
   }
 
   getMore(cmd: Document): Document {
-    const raw: unknown = cmd.getMore;
-    const id = raw instanceof Long ? raw.toBigInt() : BigInt(num(raw, 0));
+    const id = cursorIdOf(cmd.getMore);
     const cur = this.open.get(id);
     if (!cur) fail(43, `cursor id ${id.toString()} not found`);
     const batch = this.takeBatch(cur.docs, cur.pos, num(cmd.batchSize, 0));
     cur.pos += batch.length;
     cur.lastUsed = Date.now();
-    let outId = cur.id;
+    let outId = id;
     if (cur.pos >= cur.docs.length) {
       this.open.delete(id);
       outId = 0n;
@@ -74,7 +77,7 @@ export class Cursors {
     const killed: Long[] = [];
     const notFound: Long[] = [];
     for (const raw of ids) {
-      const id = raw instanceof Long ? raw.toBigInt() : BigInt(num(raw, 0));
+      const id = cursorIdOf(raw);
       if (this.open.delete(id)) killed.push(Long.fromBigInt(id));
       else notFound.push(Long.fromBigInt(id));
     }

@@ -8,7 +8,7 @@ import { CommandError, fail, toCommandError } from './errors.js';
 import type { CollectionImage, JournalOp, Persistence, RecoveredState } from './persistence/types.js';
 import { ReadCommands } from './read-commands.js';
 import { pathValues } from './values.js';
-import { MAX_BSON_SIZE } from './wire.js';
+import { MAX_BSON_SIZE, MAX_MESSAGE_SIZE } from './wire.js';
 import type { Persist } from './command-args.js';
 import { WriteCommands } from './write-commands.js';
 
@@ -317,7 +317,7 @@ export class Engine {
       isWritablePrimary: true,
       ismaster: true,
       maxBsonObjectSize: MAX_BSON_SIZE,
-      maxMessageSizeBytes: 48_000_000,
+      maxMessageSizeBytes: MAX_MESSAGE_SIZE,
       maxWriteBatchSize: 100_000,
       localTime: new Date(),
       logicalSessionTimeoutMinutes: 30,

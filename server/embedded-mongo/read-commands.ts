@@ -1,7 +1,7 @@
 import type { Document } from 'bson';
 import type { Catalog } from './catalog.js';
 import type { PlanInfo } from './collection.js';
-import { doc, num, str } from './command-args.js';
+import { cursorBatchSize, doc, num, str } from './command-args.js';
 import type { Cursors } from './cursors.js';
 import { fail } from './errors.js';
 import { aggregate, idFirst, parseSort, project } from './query.js';
@@ -73,7 +73,7 @@ export class ReadCommands {
     }
     if (!isPlainObject(cmd.cursor)) fail(9, "The 'cursor' option is required");
     const { ns, docs } = this.runAggregate(db, cmd);
-    return this.cursors.reply(ns, docs, num(cmd.cursor.batchSize, 101), false);
+    return this.cursors.reply(ns, docs, cursorBatchSize(cmd, 101), false);
   }
 
   count(db: string, cmd: Document): Document {
