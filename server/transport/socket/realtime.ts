@@ -17,6 +17,7 @@ import type { Config } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import { verifyToken, type AuthenticatedUser } from '../auth/tokens.js';
 import { audienceChannel, channels, viewerChannels } from './channels.js';
+import { CoalescingWebSocketServer } from './coalescing-websocket.js';
 import type { RateLimiter } from './rate-limit.js';
 
 interface SocketData {
@@ -55,6 +56,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
     cors: { origin: config.corsOrigins, credentials: false },
     pingInterval: 20_000,
     pingTimeout: 20_000,
+    wsEngine: CoalescingWebSocketServer,
   });
 
   io.use((socket, next) => {

@@ -1,0 +1,79 @@
+import { once } from 'node:events';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { coalesceWrites } from '../../server/transport/socket/coalescing-websocket.js';
+
+const opened: Array<Server | Socket> = [];
+
+/**
+ * A real TCP connection on loopback: the server's end (writes coalesced), what the client reads,
+ * and each hand-over of the server's data to the operating system (a stream's `_write` or
+ * `_writev`: one system call each).
+ */
+async function connection() {
+  const listener = createServer();
+  opened.push(listener);
+  listener.listen(0, '127.0.0.1');
+  await once(listener, 'listening');
+  const client = connect((listener.address() as AddressInfo).port, '127.0.0.1');
+  const [server] = (await once(listener, 'connection')) as [Socket];
+  opened.push(client, server);
+  server.setNoDelay(true);
+  coalesceWrites(server);
+  const handedOver: string[][] = [];
+  const writeOne = server._write.bind(server);
+  const writeMany = server._writev!.bind(server);
+  server._write = (chunk: Buffer, encoding, callback) => {
+    handedOver.push([String(chunk)]);
+    writeOne(chunk, encoding, callback);
+  };
+  server._writev = (chunks, callback) => {
+    handedOver.push(chunks.map(({ chunk }) => String(chunk)));
+    writeMany(chunks, callback);
+  };
+  const chunks: string[] = [];
+  let waiting: { bytes: number; resolve: () => void } | undefined;
+  const total = () => chunks.join('').length;
+  client.on('data', (chunk: Buffer) => {
+    chunks.push(chunk.toString());
+    if (waiting && total() >= waiting.bytes) waiting.resolve();
+  });
+  const received = (bytes: number) =>
+    new Promise<void>((resolve) => {
+      if (total() >= bytes) resolve();
+      else waiting = { bytes, resolve };
+    });
+  return { server, chunks, received, handedOver };
+}
+
+afterEach(() => {
+  for (const handle of opened.splice(0)) {
+    if ('destroy' in handle) handle.destroy();
+    else handle.close();
+  }
+});
+
+describe('coalesced WebSocket writes', () => {
+  it('sends what a write releases from its callback in the same packet, in order', async () => {
+    const { server, chunks, received, handedOver } = await connection();
+    // As Engine.IO does: the sender's event is written, and its ack only once that write called back.
+    server.write('event|', () => server.write('ack|'));
+    server.write('more|');
+    await received('event|more|ack|'.length);
+    expect(chunks.join('')).toBe('event|more|ack|');
+    expect(handedOver).toEqual([['event|', 'more|', 'ack|']]);
+  });
+
+  it('calls back every write and keeps writes of later turns in order', async () => {
+    const { server, chunks, received, handedOver } = await connection();
+    const calledBack: string[] = [];
+    for (const text of ['a|', 'b|', 'c|']) {
+      server.write(text, (err?: Error | null) => calledBack.push(err ? `${text} failed` : text));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await received('a|b|c|'.length);
+    expect(chunks.join('')).toBe('a|b|c|');
+    expect(calledBack).toEqual(['a|', 'b|', 'c|']);
+    expect(handedOver).toEqual([['a|'], ['b|'], ['c|']]);
+  });
+});
