@@ -54,7 +54,7 @@ afterEach(() => {
 });
 
 describe('coalesced WebSocket writes', () => {
-  it('sends what a write releases from its callback in the same packet, in order', async () => {
+  it('sends what a write releases from its callback in the same system call, in order', async () => {
     const { server, chunks, received, handedOver } = await connection();
     // As Engine.IO does: the sender's event is written, and its ack only once that write called back.
     server.write('event|', () => server.write('ack|'));
