@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { coalesceWrites } from '../../server/transport/socket/coalescing-websocket.js';
+import { until } from '../support/socket-client.js';
 
 const opened: Array<Server | Socket> = [];
 
@@ -32,17 +33,8 @@ async function connection() {
     writeMany(chunks, callback);
   };
   const chunks: string[] = [];
-  let waiting: { bytes: number; resolve: () => void } | undefined;
-  const total = () => chunks.join('').length;
-  client.on('data', (chunk: Buffer) => {
-    chunks.push(chunk.toString());
-    if (waiting && total() >= waiting.bytes) waiting.resolve();
-  });
-  const received = (bytes: number) =>
-    new Promise<void>((resolve) => {
-      if (total() >= bytes) resolve();
-      else waiting = { bytes, resolve };
-    });
+  client.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+  const received = (text: string) => until(() => chunks.join('').length >= text.length, 5_000, `"${text}"`);
   return { server, chunks, received, handedOver };
 }
 
@@ -59,7 +51,7 @@ describe('coalesced WebSocket writes', () => {
     // As Engine.IO does: the sender's event is written, and its ack only once that write called back.
     server.write('event|', () => server.write('ack|'));
     server.write('more|');
-    await received('event|more|ack|'.length);
+    await received('event|more|ack|');
     expect(chunks.join('')).toBe('event|more|ack|');
     expect(handedOver).toEqual([['event|', 'more|', 'ack|']]);
   });
@@ -71,7 +63,7 @@ describe('coalesced WebSocket writes', () => {
       server.write(text, (err?: Error | null) => calledBack.push(err ? `${text} failed` : text));
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await received('a|b|c|'.length);
+    await received('a|b|c|');
     expect(chunks.join('')).toBe('a|b|c|');
     expect(calledBack).toEqual(['a|', 'b|', 'c|']);
     expect(handedOver).toEqual([['a|'], ['b|'], ['c|']]);
