@@ -48,7 +48,8 @@ function active(): Ctx {
   s.run('freelancer', { type: 'terms.accept', version: 1 });
   for (const id of ['m2', 'm3', 'm4', 'm5']) s.run('client', { type: 'milestone.fund', milestoneId: id });
   s.share('freelancer', 'f2');
-  for (const id of ['m3', 'm4', 'm5']) s.run('freelancer', { type: 'milestone.submit', milestoneId: id, note: 'done', fileIds: ['f2'] });
+  for (const id of ['m3', 'm4', 'm5'])
+    s.run('freelancer', { type: 'milestone.submit', milestoneId: id, note: 'done', fileIds: ['f2'] });
   s.run('interviewer', { type: 'milestone.requestChanges', milestoneId: 'm4', note: 'more' });
   s.run('client', { type: 'milestone.release', milestoneId: 'm5' });
   return ctx;
@@ -80,14 +81,27 @@ function endedClientFeedback(): Ctx {
   return ctx;
 }
 
-const PHASES = { interview, offer, offerCountered, active, activeAmending, activeHourly, ended, endedClientFeedback };
+const PHASES = {
+  interview,
+  offer,
+  offerCountered,
+  active,
+  activeAmending,
+  activeHourly,
+  ended,
+  endedClientFeedback,
+};
 type PhaseName = keyof typeof PHASES;
 const built = Object.fromEntries(Object.entries(PHASES).map(([k, f]) => [k, f()])) as Record<PhaseName, Ctx>;
 
 // ---- Commands ----
 
 function feedback(): Command {
-  return { type: 'feedback.submit', public: { rating: 5, comment: 'great' }, private: { score: 9, note: 'n' } };
+  return {
+    type: 'feedback.submit',
+    public: { rating: 5, comment: 'great' },
+    private: { score: 9, note: 'n' },
+  };
 }
 const report = (progress: { milestoneId: string; percent: number }[] = []): Command => ({
   type: 'statusReport.submit',
@@ -98,7 +112,10 @@ const report = (progress: { milestoneId: string; percent: number }[] = []): Comm
   progress,
 });
 const propose = (terms: Terms): Command => ({ type: 'terms.propose', terms });
-const withoutM2: Terms = { ...fixedTerms(FIVE), milestones: fixedTerms(FIVE).milestones.filter((m) => m.id !== 'm2') };
+const withoutM2: Terms = {
+  ...fixedTerms(FIVE),
+  milestones: fixedTerms(FIVE).milestones.filter((m) => m.id !== 'm2'),
+};
 const otherAuthor = (who: PartyWho): PartyWho => (who === 'client' ? 'freelancer' : 'client');
 
 type Expected = string[] | string;
@@ -110,7 +127,12 @@ const sides = (clientSide: Expected, freelancerSide: Expected): Row => ({
   freelancer: freelancerSide,
   agency_manager: freelancerSide,
 });
-const roles = (client: Expected, interviewer: Expected, freelancer: Expected, agency_manager: Expected): Row => ({
+const roles = (
+  client: Expected,
+  interviewer: Expected,
+  freelancer: Expected,
+  agency_manager: Expected,
+): Row => ({
   client,
   interviewer,
   freelancer,
@@ -131,6 +153,8 @@ const INV = 'INVALID';
 
 /** Rows shared by every phase in which there is no active contract. */
 function notActiveRows(phase: PhaseName): Case[] {
+  // One row per line, so the table reads as one.
+  // prettier-ignore
   return [
     { phase, name: 'milestone.fund', command: () => ({ type: 'milestone.fund', milestoneId: 'm1' }), expect: sides(C, F) },
     { phase, name: 'milestone.submit', command: () => ({ type: 'milestone.submit', milestoneId: 'm1', note: 'x' }), expect: roles(F, F, C, F) },
@@ -142,6 +166,7 @@ function notActiveRows(phase: PhaseName): Case[] {
 }
 
 function chatRows(phase: PhaseName): Case[] {
+  // prettier-ignore
   return [
     { phase, name: 'message.post', command: () => ({ type: 'message.post', text: 'hi', fileIds: ['f1'] }), expect: all(['message.posted']) },
     { phase, name: 'message.post reply', command: (_w, c) => ({ type: 'message.post', text: 'hi', replyTo: c.msgs.client }), expect: all(['message.posted']) },
@@ -157,6 +182,7 @@ function chatRows(phase: PhaseName): Case[] {
   ];
 }
 
+// prettier-ignore
 const CASES: Case[] = [
   // interview
   ...chatRows('interview'),
@@ -265,7 +291,11 @@ describe('decide: every command × role × phase', () => {
     expect(resolveParty(state, USERS.outsider)).toBeNull();
     // (An agency manager's membership lives in the token, which only resolveParty sees.)
     for (const role of ['client', 'interviewer', 'freelancer'] as const) {
-      const fake: PartyActor = { id: USERS.outsider.id, side: role === 'freelancer' ? 'freelancer' : 'client', role };
+      const fake: PartyActor = {
+        id: USERS.outsider.id,
+        side: role === 'freelancer' ? 'freelancer' : 'client',
+        role,
+      };
       const result = decide(state, c.command('client', ctx), fake, ctx.s.now, ctx.s.config);
       expect(outcome(result)).toBe('FORBIDDEN');
     }
@@ -274,14 +304,29 @@ describe('decide: every command × role × phase', () => {
   it('covers every wire command type in every phase', () => {
     const types = new Set(CASES.map((c) => `${c.phase}:${c.command('client', built[c.phase]).type}`));
     const wire = [
-      'message.post', 'message.edit', 'message.delete', 'members.add', 'terms.propose', 'terms.accept', 'terms.decline',
-      'terms.withdraw', 'milestone.fund', 'milestone.submit', 'milestone.requestChanges', 'milestone.release',
-      'statusReport.submit', 'contract.end', 'feedback.submit',
+      'message.post',
+      'message.edit',
+      'message.delete',
+      'members.add',
+      'terms.propose',
+      'terms.accept',
+      'terms.decline',
+      'terms.withdraw',
+      'milestone.fund',
+      'milestone.submit',
+      'milestone.requestChanges',
+      'milestone.release',
+      'statusReport.submit',
+      'contract.end',
+      'feedback.submit',
     ];
     for (const phase of ['interview', 'offer', 'active', 'ended'] as const) {
       const related = Object.keys(PHASES).filter((p) => p.startsWith(phase));
       for (const type of wire) {
-        expect(related.some((p) => types.has(`${p}:${type}`)), `${phase} × ${type}`).toBe(true);
+        expect(
+          related.some((p) => types.has(`${p}:${type}`)),
+          `${phase} × ${type}`,
+        ).toBe(true);
       }
     }
   });
