@@ -4,5 +4,7 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: 'client',
   build: { outDir: '../dist/client', emptyOutDir: true, sourcemap: true },
-  server: { proxy: { '/api': 'http://127.0.0.1:3000', '/socket.io': { target: 'ws://127.0.0.1:3000', ws: true } } },
+  server: {
+    proxy: { '/api': 'http://127.0.0.1:3000', '/socket.io': { target: 'ws://127.0.0.1:3000', ws: true } },
+  },
 });

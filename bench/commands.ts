@@ -22,9 +22,13 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import type { ErrorResponse } from '../shared/schemas/errors.js';
-import type { ClientToServerEvents, RoomCommandAck, RoomJoinAck, ServerToClientEvents } from '../shared/schemas/socket.js';
+import type {
+  ClientToServerEvents,
+  RoomCommandAck,
+  RoomJoinAck,
+  ServerToClientEvents,
+} from '../shared/schemas/socket.js';
 import { repoRoot, startWorkroom, type Target } from './servers.js';
-
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -47,7 +51,12 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 // ---- Helpers shared by the scenarios ----
 
 async function connect(url: string, token: string): Promise<ClientSocket> {
-  const socket: ClientSocket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  const socket: ClientSocket = io(url, {
+    auth: { token },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
   await new Promise<void>((ok, fail) => {
     socket.once('connect', () => ok());
     socket.once('connect_error', (err) => fail(err));
@@ -108,7 +117,13 @@ export interface Result {
  * Closed-loop load: `senders` sockets (alternately alice's and bob's), each joined to its rooms,
  * send message.post and wait for the ack until `total` commands have been sent.
  */
-async function drive(target: Target, scenario: string, roomIds: string[], total: number, senders: number): Promise<Result> {
+async function drive(
+  target: Target,
+  scenario: string,
+  roomIds: string[],
+  total: number,
+  senders: number,
+): Promise<Result> {
   const alice = await target.token('alice');
   const bob = await target.token('bob');
   const sockets: ClientSocket[] = [];
@@ -179,7 +194,9 @@ async function drive(target: Target, scenario: string, roomIds: string[], total:
     },
     verified: appended === acked,
   };
-  progress(`  ${target.name} ${scenario}: done, ${fmt(result.commandsPerSecond)} commands/s, ${errors} errors, verified=${result.verified}`);
+  progress(
+    `  ${target.name} ${scenario}: done, ${fmt(result.commandsPerSecond)} commands/s, ${errors} errors, verified=${result.verified}`,
+  );
   return result;
 }
 
@@ -204,7 +221,9 @@ const SCENARIOS: Scenario[] = [oneRoom, manyRooms];
 // ---- Main ----
 
 async function main(): Promise<void> {
-  progress(`bench: ${fmt(COMMANDS)} message.post commands per run, ${SENDERS} concurrent senders (Socket.IO websocket)`);
+  progress(
+    `bench: ${fmt(COMMANDS)} message.post commands per run, ${SENDERS} concurrent senders (Socket.IO websocket)`,
+  );
   const results: Result[] = [];
   for (const batching of ['on', 'off'] as const) {
     progress(`starting the server with COMMIT_BATCHING=${batching} …`);
@@ -216,7 +235,17 @@ async function main(): Promise<void> {
     }
   }
 
-  const header = ['target', 'scenario', 'senders', 'commands', 'errors', 'commands/s', 'p50 ms', 'p99 ms', 'verified'];
+  const header = [
+    'target',
+    'scenario',
+    'senders',
+    'commands',
+    'errors',
+    'commands/s',
+    'p50 ms',
+    'p99 ms',
+    'verified',
+  ];
   const rows = results.map((r) => [
     r.target,
     r.scenario,

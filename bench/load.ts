@@ -60,7 +60,10 @@ function percentile(values: number[], p: number): number {
 
 /** CPU ticks (1/100 s) of a process, or with `thread` of one of its threads. */
 function cpuTicks(pid: number, thread?: number): number {
-  const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
+  const stat = readFileSync(
+    thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`,
+    'utf8',
+  );
   const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]);
 }
@@ -78,7 +81,12 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
 
-async function post(url: string, path: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
+async function post(
+  url: string,
+  path: string,
+  body: unknown,
+  token?: string,
+): Promise<Record<string, unknown>> {
   const res = await fetch(url + path, {
     method: path === '/api/rooms' && body === undefined ? 'GET' : 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -103,7 +111,8 @@ async function setUp(): Promise<{ roomIds: string[]; sockets: AnySocket[][] }> {
   const url = plan.urls[0]!;
   const tokens: Record<string, string> = {};
   for (const user of new Set(MEMBERS)) {
-    tokens[user] = plan.kind === 'workroom' ? String((await post(url, '/api/dev/token', { userId: user })).token) : user;
+    tokens[user] =
+      plan.kind === 'workroom' ? String((await post(url, '/api/dev/token', { userId: user })).token) : user;
     // Seen once, so bob's rooms belong to his agency and carol is a party of them.
     if (plan.kind === 'workroom') await post(url, '/api/rooms', undefined, tokens[user]);
   }
@@ -111,7 +120,12 @@ async function setUp(): Promise<{ roomIds: string[]; sockets: AnySocket[][] }> {
   for (let r = 0; r < plan.rooms; r++) {
     if (plan.kind === 'relay') roomIds.push(`room-${r}`);
     else {
-      const reply = await post(url, '/api/rooms', { title: `Bench ${r}`, freelancerId: 'bob', interviewerIds: ['dave'] }, tokens.alice);
+      const reply = await post(
+        url,
+        '/api/rooms',
+        { title: `Bench ${r}`, freelancerId: 'bob', interviewerIds: ['dave'] },
+        tokens.alice,
+      );
       roomIds.push((reply.room as { id: string }).id);
     }
   }
@@ -131,7 +145,8 @@ async function setUp(): Promise<{ roomIds: string[]; sockets: AnySocket[][] }> {
 }
 
 /** A measure of one server process, summed over the servers (nodes behind Redis count together). */
-const overServers = (measure: (pid: number) => number) => plan.serverPids.reduce((total, pid) => total + measure(pid), 0);
+const overServers = (measure: (pid: number) => number) =>
+  plan.serverPids.reduce((total, pid) => total + measure(pid), 0);
 
 async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]): Promise<StepResult> {
   const sentAt = new Map<string, number>();
@@ -177,12 +192,16 @@ async function runStep(rate: number, roomIds: string[], sockets: AnySocket[][]):
         sentAt.set(id, performance.now());
         senderOf.set(id, socket);
         sent++;
-        socket.emit('room:command', { roomId: roomIds[room], clientId: randomUUID(), command: { type: 'message.post', text: id } }, (ack: { ok: boolean }) => {
-          if (ack.ok) {
-            acked++;
-            ackMs.push(performance.now() - sentAt.get(id)!);
-          }
-        });
+        socket.emit(
+          'room:command',
+          { roomId: roomIds[room], clientId: randomUUID(), command: { type: 'message.post', text: id } },
+          (ack: { ok: boolean }) => {
+            if (ack.ok) {
+              acked++;
+              ackMs.push(performance.now() - sentAt.get(id)!);
+            }
+          },
+        );
       }
     }, 10);
   });

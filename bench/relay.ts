@@ -29,7 +29,13 @@ io.on('connection', (socket) => {
   socket.on('room:command', ({ roomId, command }: Command, ack: Ack) => {
     const seq = (seqs.get(roomId) ?? 0) + 1;
     seqs.set(roomId, seq);
-    const event = { seq, type: 'message.posted', at: new Date().toISOString(), actor: { id: 'anyone' }, data: { text: command.text } };
+    const event = {
+      seq,
+      type: 'message.posted',
+      at: new Date().toISOString(),
+      actor: { id: 'anyone' },
+      data: { text: command.text },
+    };
     ack({ ok: true, seq, events: [event] });
     io.to(roomId).emit('room:event', { roomId, event });
   });

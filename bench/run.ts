@@ -67,10 +67,14 @@ class LoadSession {
   }
 
   static async start(plan: LoadPlan): Promise<LoadSession> {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/load.ts'), JSON.stringify(plan)], {
-      cwd: repoRoot,
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(repoRoot, 'bench/load.ts'), JSON.stringify(plan)],
+      {
+        cwd: repoRoot,
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     const session = new LoadSession(child);
     if ((await session.next()) !== 'ready') throw new Error('the load generator did not set up');
     return session;
@@ -128,7 +132,9 @@ function gaveUp(step: StepResult): boolean {
 
 /** The best step that met the goal: p99 within 50 ms and at least 97% of commands acknowledged. */
 function bestWithinGoal(steps: StepResult[]): StepResult | undefined {
-  return steps.filter((s) => s.e2eP99 <= P99_GOAL_MS && s.acked >= s.sent * 0.97).sort((a, b) => b.deliveredPerSecond - a.deliveredPerSecond)[0];
+  return steps
+    .filter((s) => s.e2eP99 <= P99_GOAL_MS && s.acked >= s.sent * 0.97)
+    .sort((a, b) => b.deliveredPerSecond - a.deliveredPerSecond)[0];
 }
 
 /**
@@ -140,7 +146,15 @@ async function delivery(targets: Array<{ target: Target; kind: LoadPlan['kind'] 
   const sessions: LoadSession[] = [];
   for (const { target, kind } of targets) {
     progress(`  delivery: setting up ${ROOMS} rooms of 5 connections on ${target.name}`);
-    sessions.push(await LoadSession.start({ kind, urls: [target.url], serverPids: [target.pid], rooms: ROOMS, stepSeconds: STEP_SECONDS }));
+    sessions.push(
+      await LoadSession.start({
+        kind,
+        urls: [target.url],
+        serverPids: [target.pid],
+        rooms: ROOMS,
+        stepSeconds: STEP_SECONDS,
+      }),
+    );
   }
   const steps: RateResult[][] = targets.map(() => []);
   for (const rate of offeredRates()) {
@@ -164,7 +178,12 @@ async function connectMany(target: Target, count: number): Promise<number> {
   for (let i = 0; i < count; i += 250) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(250, count - i) }, () => {
-        const s = io(target.url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+        const s = io(target.url, {
+          auth: { token },
+          transports: ['websocket'],
+          reconnection: false,
+          forceNew: true,
+        });
         return new Promise<Socket>((ok, fail) => {
           s.once('connect', () => ok(s));
           s.once('connect_error', fail);
@@ -179,7 +198,10 @@ async function connectMany(target: Target, count: number): Promise<number> {
   return ms;
 }
 
-async function catchUp(target: Target, events: number): Promise<{ appendMs: number; joinMs: number; received: number }> {
+async function catchUp(
+  target: Target,
+  events: number,
+): Promise<{ appendMs: number; joinMs: number; received: number }> {
   progress(`  catch-up: appending ${events} events to one room`);
   const alice = await target.token('alice');
   const res = await fetch(`${target.url}/api/rooms`, {
@@ -190,7 +212,12 @@ async function catchUp(target: Target, events: number): Promise<{ appendMs: numb
   const roomId = ((await res.json()) as { room: { id: string } }).room.id;
   const senders = await Promise.all(
     Array.from({ length: 32 }, () => {
-      const s = io(target.url, { auth: { token: alice }, transports: ['websocket'], reconnection: false, forceNew: true });
+      const s = io(target.url, {
+        auth: { token: alice },
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+      });
       return new Promise<Socket>((ok) => s.once('connect', () => ok(s)));
     }),
   );
@@ -200,14 +227,20 @@ async function catchUp(target: Target, events: number): Promise<{ appendMs: numb
     senders.map(async (s) => {
       while (sent < events - 1) {
         sent++;
-        await s.emitWithAck('room:command', { roomId, clientId: randomUUID(), command: { type: 'message.post', text: `catch-up ${sent}` } });
+        await s.emitWithAck('room:command', {
+          roomId,
+          clientId: randomUUID(),
+          command: { type: 'message.post', text: `catch-up ${sent}` },
+        });
       }
     }),
   );
   const appendMs = performance.now() - started;
   const reader = senders[0]!;
   const joinStarted = performance.now();
-  const ack = (await reader.timeout(60_000).emitWithAck('room:join', { roomId, since: 0 })) as { events: unknown[] };
+  const ack = (await reader.timeout(60_000).emitWithAck('room:join', { roomId, since: 0 })) as {
+    events: unknown[];
+  };
   const joinMs = performance.now() - joinStarted;
   senders.forEach((s) => s.close());
   return { appendMs, joinMs, received: ack.events.length };
@@ -215,11 +248,19 @@ async function catchUp(target: Target, events: number): Promise<{ appendMs: numb
 
 /** One delivery step on a server whose acknowledgements wait for the store's fsync. */
 async function journaled(): Promise<StepResult> {
-  progress(`  journaled: acknowledgements after the fsync (MONGODB_WRITE_CONCERN=majority), ${JOURNALED_RATE} msg/s`);
+  progress(
+    `  journaled: acknowledgements after the fsync (MONGODB_WRITE_CONCERN=majority), ${JOURNALED_RATE} msg/s`,
+  );
   const target = await startWorkroom('on', { MONGODB_WRITE_CONCERN: 'majority' }, 'workroom journaled');
   try {
     const [step] = await runLoad(
-      { kind: 'workroom', urls: [target.url], serverPids: [target.pid], rooms: ROOMS, stepSeconds: STEP_SECONDS },
+      {
+        kind: 'workroom',
+        urls: [target.url],
+        serverPids: [target.pid],
+        rooms: ROOMS,
+        stepSeconds: STEP_SECONDS,
+      },
       [JOURNALED_RATE],
     );
     return step!;
@@ -242,7 +283,10 @@ async function crossNode(): Promise<{ single: StepResult; cross: StepResult } | 
   try {
     const plan = { kind: 'workroom' as const, rooms: Math.min(ROOMS, 50), stepSeconds: STEP_SECONDS };
     const [single] = await runLoad({ ...plan, urls: [nodes[0]!.url], serverPids: [nodes[0]!.pid] }, [500]);
-    const [cross] = await runLoad({ ...plan, urls: nodes.map((n) => n.url), serverPids: nodes.map((n) => n.pid) }, [500]);
+    const [cross] = await runLoad(
+      { ...plan, urls: nodes.map((n) => n.url), serverPids: nodes.map((n) => n.pid) },
+      [500],
+    );
     return { single: single!, cross: cross! };
   } finally {
     await Promise.all(nodes.map((n) => n.stop()));
@@ -276,12 +320,20 @@ function stepTable(title: string, steps: RateResult[]): string {
 }
 
 async function main(): Promise<void> {
-  const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model };
+  const results: Record<string, unknown> = {
+    at: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+  };
   const lines: string[] = [];
   if (SOAK_SECONDS > 0) {
     const samples = await soak(SOAK_SECONDS);
     results.soak = samples;
-    lines.push('| t (s) | delivered/s | e2e p99 ms | server CPU % | server RSS MiB | server handles | host steal % |', '|---|---|---|---|---|---|---|');
+    lines.push(
+      '| t (s) | delivered/s | e2e p99 ms | server CPU % | server RSS MiB | server handles | host steal % |',
+      '|---|---|---|---|---|---|---|',
+    );
     samples.forEach((s, i) =>
       lines.push(
         `| ${(i + 1) * 10} | ${f(s.deliveredPerSecond)} | ${f(s.e2eP99, 1)} | ${f(s.serverCpuPercent)} | ${f(s.serverRssMiB)} | ${s.serverHandles} | ${f(s.stealPercent)} |`,
@@ -307,7 +359,18 @@ async function main(): Promise<void> {
     const bare = bestWithinGoal(relaySteps);
     const ratio = ours && bare ? ours.deliveredPerSecond / bare.deliveredPerSecond : Number.NaN;
     const atJournaledRate = ourSteps.find((s) => s.offered === JOURNALED_RATE);
-    Object.assign(results, { relaySteps, ourSteps, ours, bare, ratio, ourConnect, relayConnect, catchup, journaled: fsynced, nodes });
+    Object.assign(results, {
+      relaySteps,
+      ourSteps,
+      ours,
+      bare,
+      ratio,
+      ourConnect,
+      relayConnect,
+      catchup,
+      journaled: fsynced,
+      nodes,
+    });
 
     lines.push(
       `Delivery (${ROOMS} rooms × 5 connections, ${STEP_SECONDS} s steps, the median of ${ROUNDS} round${ROUNDS === 1 ? '' : 's'} per rate):`,
@@ -338,7 +401,10 @@ async function main(): Promise<void> {
   console.log(`\n${table}\n`);
   const dir = join(repoRoot, 'bench/results');
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, SOAK_SECONDS ? 'soak.json' : 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(
+    join(dir, SOAK_SECONDS ? 'soak.json' : 'bench.json'),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
   await writeFile(join(dir, SOAK_SECONDS ? 'soak.md' : 'bench.md'), `${table}\n`);
   console.log(`JSON and table in ${dir}`);
 }

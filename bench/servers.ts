@@ -29,7 +29,12 @@ interface Child {
 }
 
 /** Starts a TypeScript entry (or a binary) and waits for the line that says where it listens. */
-async function startChild(command: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<Child> {
+async function startChild(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<Child> {
   const child: ChildProcess = spawn(command, args, {
     cwd: repoRoot,
     env: { ...process.env, NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
@@ -79,12 +84,23 @@ async function devToken(url: string, userId: string): Promise<string> {
  * The real server as a child process: with its own embedded store in a temp directory, or, when
  * `env` names a MONGODB_URI (and REDIS_URL), as one node of several.
  */
-export async function startWorkroom(batching: 'on' | 'off', env: Record<string, string> = {}, name?: string): Promise<Target> {
+export async function startWorkroom(
+  batching: 'on' | 'off',
+  env: Record<string, string> = {},
+  name?: string,
+): Promise<Target> {
   const dataDir = await mkdtemp(join(os.tmpdir(), 'workroom-bench-'));
   const child = await startChild(
     process.execPath,
     tsEntry('server/main.ts'),
-    { PORT: '0', DATA_DIR: dataDir, COMMIT_BATCHING: batching, RATE_LIMIT_COMMANDS: '0', MAX_CONNECTIONS_PER_USER: '10000', ...env },
+    {
+      PORT: '0',
+      DATA_DIR: dataDir,
+      COMMIT_BATCHING: batching,
+      RATE_LIMIT_COMMANDS: '0',
+      MAX_CONNECTIONS_PER_USER: '10000',
+      ...env,
+    },
     LISTENING,
   );
   return {
@@ -102,13 +118,24 @@ export async function startWorkroom(batching: 'on' | 'off', env: Record<string, 
 /** The bare Socket.IO relay (bench/relay.ts): broadcast and ack, nothing else. */
 export async function startRelay(): Promise<Target> {
   const child = await startChild(process.execPath, tsEntry('bench/relay.ts'), { PORT: '0' }, LISTENING);
-  return { name: 'bare relay', url: child.url, pid: child.pid, token: async (userId) => userId, stop: () => child.stop() };
+  return {
+    name: 'bare relay',
+    url: child.url,
+    pid: child.pid,
+    token: async (userId) => userId,
+    stop: () => child.stop(),
+  };
 }
 
 /** The standalone embedded store on a free port, for several nodes to share. */
 export async function startStore(): Promise<Child & { remove(): Promise<void> }> {
   const dataDir = await mkdtemp(join(os.tmpdir(), 'workroom-bench-store-'));
-  const child = await startChild(process.execPath, tsEntry('server/embedded-mongo/main.ts'), { DB_PORT: '0', DATA_DIR: dataDir }, /(mongodb:\/\/[^\s"]+\/workroom)/);
+  const child = await startChild(
+    process.execPath,
+    tsEntry('server/embedded-mongo/main.ts'),
+    { DB_PORT: '0', DATA_DIR: dataDir },
+    /(mongodb:\/\/[^\s"]+\/workroom)/,
+  );
   return { ...child, remove: () => rm(dataDir, { recursive: true, force: true }) };
 }
 

@@ -14,7 +14,10 @@ const secondsList = z
   .string()
   .trim()
   .transform((v, ctx) => {
-    const parts = v.split(',').map((p) => p.trim()).filter(Boolean);
+    const parts = v
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
     const values = parts.map(Number);
     if (parts.length === 0 || values.some((n) => !Number.isInteger(n) || n <= 0)) {
       ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of positive whole seconds' });
@@ -42,7 +45,12 @@ const EnvSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
   RATE_LIMIT_COMMANDS: z.coerce.number().int().min(0).default(60),
   MAX_CONNECTIONS_PER_USER: z.coerce.number().int().positive().default(20),
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(26_214_400),
@@ -96,18 +104,26 @@ export class ConfigError extends Error {}
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(source);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message} (got ${JSON.stringify(source[String(i.path[0])])})`);
+    const lines = parsed.error.issues.map(
+      (i) => `  ${i.path.join('.')}: ${i.message} (got ${JSON.stringify(source[String(i.path[0])])})`,
+    );
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
   if (e.JWT_SECRET && e.JWT_PUBLIC_KEY) {
-    throw new ConfigError('Invalid configuration:\n  set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256), not both');
+    throw new ConfigError(
+      'Invalid configuration:\n  set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256), not both',
+    );
   }
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET && !e.JWT_PUBLIC_KEY) {
-    throw new ConfigError('Invalid configuration:\n  NODE_ENV=production requires JWT_SECRET or JWT_PUBLIC_KEY');
+    throw new ConfigError(
+      'Invalid configuration:\n  NODE_ENV=production requires JWT_SECRET or JWT_PUBLIC_KEY',
+    );
   }
   if (e.JWT_SECRET && e.JWT_SECRET.length < 32 && e.NODE_ENV === 'production') {
-    throw new ConfigError('Invalid configuration:\n  JWT_SECRET must be at least 32 characters in production');
+    throw new ConfigError(
+      'Invalid configuration:\n  JWT_SECRET must be at least 32 characters in production',
+    );
   }
   return {
     port: e.PORT,
@@ -119,8 +135,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     writeConcern: e.MONGODB_WRITE_CONCERN,
     redisUrl: e.REDIS_URL,
     jwt: e.JWT_PUBLIC_KEY
-      ? { algorithm: 'RS256', key: e.JWT_PUBLIC_KEY.replace(/\\n/g, '\n'), issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE }
-      : { algorithm: 'HS256', key: e.JWT_SECRET ?? DEV_JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+      ? {
+          algorithm: 'RS256',
+          key: e.JWT_PUBLIC_KEY.replace(/\\n/g, '\n'),
+          issuer: e.JWT_ISSUER,
+          audience: e.JWT_AUDIENCE,
+        }
+      : {
+          algorithm: 'HS256',
+          key: e.JWT_SECRET ?? DEV_JWT_SECRET,
+          issuer: e.JWT_ISSUER,
+          audience: e.JWT_AUDIENCE,
+        },
     devTokens: e.NODE_ENV !== 'production',
     corsOrigins: e.CORS_ORIGINS,
     rateLimitCommands: e.RATE_LIMIT_COMMANDS,

@@ -49,7 +49,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   const api = express.Router();
   if (config.devTokens) api.use(devTokenRoute(config.jwt));
-  api.use(authenticate(config.jwt, users), apiRoutes(rooms, queries), fileRoutes(rooms, files, config.maxUploadBytes));
+  api.use(
+    authenticate(config.jwt, users),
+    apiRoutes(rooms, queries),
+    fileRoutes(rooms, files, config.maxUploadBytes),
+  );
 
   const app = createHttpApp({
     logger,

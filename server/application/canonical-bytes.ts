@@ -68,7 +68,8 @@ function write(value: unknown, path: object[]): void {
       throw new TypeError(`canonicalJson: cannot encode a ${typeof value}`);
   }
   const obj = value as object;
-  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return write((obj as { toJSON: () => unknown }).toJSON(), path);
+  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function')
+    return write((obj as { toJSON: () => unknown }).toJSON(), path);
   if (path.includes(obj)) throw new TypeError('canonicalJson: cyclic value');
   path.push(obj);
   if (Array.isArray(obj)) {

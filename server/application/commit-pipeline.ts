@@ -53,7 +53,9 @@ export class CommitPipeline {
       this.lines.set(roomId, line);
     }
     line.tip = after;
-    const written = new Promise<void>((resolve, reject) => line.waiting.push({ doc, durable, resolve, reject }));
+    const written = new Promise<void>((resolve, reject) =>
+      line.waiting.push({ doc, durable, resolve, reject }),
+    );
     if (start) void this.send(roomId, line);
     return written;
   }

@@ -1,5 +1,10 @@
 import type { z } from 'zod';
-import { ERROR_STATUS, errorResponse, type ErrorCode, type ErrorResponse } from '../../shared/schemas/errors.js';
+import {
+  ERROR_STATUS,
+  errorResponse,
+  type ErrorCode,
+  type ErrorResponse,
+} from '../../shared/schemas/errors.js';
 
 export type { ErrorCode };
 

@@ -35,9 +35,12 @@ export function verifyChain(
   let expectedPrev = prevHash;
   let expectedSeq = events[0]?.seq ?? 1;
   for (const event of events) {
-    if (event.seq !== expectedSeq) return { ok: false, seq: event.seq, reason: `expected seq ${expectedSeq}` };
-    if (event.prevHash !== expectedPrev) return { ok: false, seq: event.seq, reason: 'prevHash does not match' };
-    if (!('hidden' in event) && hashEvent(roomId, event) !== event.hash) return { ok: false, seq: event.seq, reason: 'hash does not match' };
+    if (event.seq !== expectedSeq)
+      return { ok: false, seq: event.seq, reason: `expected seq ${expectedSeq}` };
+    if (event.prevHash !== expectedPrev)
+      return { ok: false, seq: event.seq, reason: 'prevHash does not match' };
+    if (!('hidden' in event) && hashEvent(roomId, event) !== event.hash)
+      return { ok: false, seq: event.seq, reason: 'hash does not match' };
     expectedPrev = event.hash;
     expectedSeq += 1;
   }

@@ -71,7 +71,7 @@ function zipKind(head: Buffer): string {
 function isUtf8Text(head: Buffer): boolean {
   const bytes = startsWith(head, UTF8_BOM) ? head.subarray(3) : head;
   let controls = 0;
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const b = bytes[i]!;
     if (b < 0x80) {
       if (b === 0) return false;
@@ -119,7 +119,9 @@ function isUnsafeChar(c: number): boolean {
  * (keeping the extension), never empty and never `.` or `..`. It is never used to store the file.
  */
 export function displayName(original: string | undefined, fallback = 'file'): string {
-  const cleaned = [...(original ?? '').normalize('NFC')].filter((ch) => !isUnsafeChar(ch.codePointAt(0)!)).join('');
+  const cleaned = [...(original ?? '').normalize('NFC')]
+    .filter((ch) => !isUnsafeChar(ch.codePointAt(0)!))
+    .join('');
   const segments = cleaned.split(/[/\\]/).map((s) => s.trim());
   let name = segments.reverse().find((s) => s !== '' && s !== '.' && s !== '..') ?? '';
   // A drive prefix left on its own ("C:") is not a name.

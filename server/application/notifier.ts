@@ -25,7 +25,8 @@ export interface NotificationView {
 
 /** What each notifying event says; events not listed here (messages, files) only count as unread. */
 const TEXTS: Record<string, (who: string, e: StoredEvent) => string> = {
-  'terms.proposed': (who, e) => `${who} proposed terms (version ${String((e.data as { version?: number }).version ?? '')})`,
+  'terms.proposed': (who, e) =>
+    `${who} proposed terms (version ${String((e.data as { version?: number }).version ?? '')})`,
   'terms.accepted': (who) => `${who} accepted the terms`,
   'terms.declined': (who) => `${who} declined the terms`,
   'terms.withdrawn': (who) => `${who} withdrew the proposal`,
@@ -37,7 +38,8 @@ const TEXTS: Record<string, (who: string, e: StoredEvent) => string> = {
   'milestone.released': (who) => `${who} released a milestone`,
   'statusReport.submitted': (who) => `${who} filed a status report`,
   'feedback.revealed': () => 'Feedback has been revealed',
-  'reminder.inactivity': () => 'This contract has been inactive; it will close automatically if nothing happens',
+  'reminder.inactivity': () =>
+    'This contract has been inactive; it will close automatically if nothing happens',
   'reminder.statusReport': () => 'A weekly status report is due',
   'members.added': (who) => `${who} added you to the room`,
 };
@@ -77,7 +79,16 @@ export class Notifier {
       for (const party of parties) {
         if (party.id === event.actor.id || !visibleTo(event, party)) continue;
         if (event.type === 'members.added' && !addedUser(event, party.id)) continue;
-        docs.push({ _id: new ObjectId(), userId: party.id, kind, roomId: room.id, text, at: new Date(event.at), seq: event.seq, read: false });
+        docs.push({
+          _id: new ObjectId(),
+          userId: party.id,
+          kind,
+          roomId: room.id,
+          text,
+          at: new Date(event.at),
+          seq: event.seq,
+          read: false,
+        });
       }
     }
     if (docs.length === 0) return;
@@ -95,7 +106,13 @@ export class Notifier {
     }
     docs.forEach((doc, i) => {
       if (failed.has(i)) return;
-      this.deliver(doc.userId, { id: String(doc._id), kind: doc.kind, roomId: doc.roomId, text: doc.text, at: doc.at.toISOString() });
+      this.deliver(doc.userId, {
+        id: String(doc._id),
+        kind: doc.kind,
+        roomId: doc.roomId,
+        text: doc.text,
+        at: doc.at.toISOString(),
+      });
     });
   }
 
@@ -107,10 +124,18 @@ export class Notifier {
       { id: room.freelancerId, side: 'freelancer', role: 'freelancer' },
     ];
     if (room.agencyId) {
-      const managers = await this.models.User.find({ 'agency.id': room.agencyId, 'agency.role': 'manager' }, { _id: 1 }).lean();
+      const managers = await this.models.User.find(
+        { 'agency.id': room.agencyId, 'agency.role': 'manager' },
+        { _id: 1 },
+      ).lean();
       for (const m of managers as Array<{ _id: string }>) {
         if (m._id !== room.clientId && m._id !== room.freelancerId) {
-          parties.push({ id: m._id, side: 'freelancer', role: 'agency_manager', onBehalfOf: room.freelancerId });
+          parties.push({
+            id: m._id,
+            side: 'freelancer',
+            role: 'agency_manager',
+            onBehalfOf: room.freelancerId,
+          });
         }
       }
     }
@@ -118,7 +143,10 @@ export class Notifier {
   }
 
   private async names(ids: string[]): Promise<Map<string, string>> {
-    const users = await this.models.User.find({ _id: trusted({ $in: [...new Set(ids)] }) }, { name: 1 }).lean();
+    const users = await this.models.User.find(
+      { _id: trusted({ $in: [...new Set(ids)] }) },
+      { name: 1 },
+    ).lean();
     return new Map(users.map((u) => [u._id, u.name]));
   }
 }

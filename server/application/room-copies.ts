@@ -78,7 +78,11 @@ export class RoomCopies {
     if (!first || !last || !known || known.state.seq >= last.seq) return;
     if (!tip && first.seq === known.state.seq + 1 && first.prevHash === known.lastHash) {
       try {
-        this.remember(roomId, { state: events.reduce(evolve, known.state), lastHash: last.hash, snapshotSeq: known.snapshotSeq });
+        this.remember(roomId, {
+          state: events.reduce(evolve, known.state),
+          lastHash: last.hash,
+          snapshotSeq: known.snapshotSeq,
+        });
         return;
       } catch (err) {
         this.logger.warn({ err, roomId }, 'events appended elsewhere not folded; the room will be read');

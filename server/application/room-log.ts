@@ -43,7 +43,9 @@ export const EVENTS_PROJECTION = { eventsJson: 1, events: 1 } as const;
 
 /** A commit document's events. */
 export function eventsOf(doc: Document): StoredEvent[] {
-  return typeof doc.eventsJson === 'string' ? (JSON.parse(doc.eventsJson) as StoredEvent[]) : (doc.events as StoredEvent[]);
+  return typeof doc.eventsJson === 'string'
+    ? (JSON.parse(doc.eventsJson) as StoredEvent[])
+    : (doc.events as StoredEvent[]);
 }
 
 /** Reads of a room's durable history: its snapshot, the events after a seq, a commit by clientId. */
@@ -57,7 +59,8 @@ export class RoomLog {
   /** The room's snapshot, or its empty state before any (a room is then folded from its first event). */
   async snapshot(roomId: string): Promise<CachedRoom> {
     const doc = await this.models.Snapshot.findById(roomId).lean();
-    if (!doc || doc.format !== SNAPSHOT_FORMAT) return { state: emptyRoomState(roomId), lastHash: null, snapshotSeq: 0 };
+    if (!doc || doc.format !== SNAPSHOT_FORMAT)
+      return { state: emptyRoomState(roomId), lastHash: null, snapshotSeq: 0 };
     return { state: JSON.parse(doc.state) as RoomState, lastHash: doc.hash ?? null, snapshotSeq: doc.seq };
   }
 
@@ -89,7 +92,10 @@ export class RoomLog {
   }
 
   /** The commit a clientId made in the room, if any. */
-  async byClientId(roomId: string, clientId: string): Promise<{ lastSeq: number; events: StoredEvent[] } | null> {
+  async byClientId(
+    roomId: string,
+    clientId: string,
+  ): Promise<{ lastSeq: number; events: StoredEvent[] } | null> {
     const doc = await this.commits.findOne({ roomId, clientId });
     return doc && { lastSeq: doc.lastSeq as number, events: eventsOf(doc) };
   }

@@ -1,6 +1,14 @@
 import { trusted } from 'mongoose';
 import type { Collection } from 'mongodb';
-import { emptyRoomState, resolveParty, visibleTo, type Actor, type PartyActor, type StoredEvent, type UserIdentity } from '../../shared/domain/index.js';
+import {
+  emptyRoomState,
+  resolveParty,
+  visibleTo,
+  type Actor,
+  type PartyActor,
+  type StoredEvent,
+  type UserIdentity,
+} from '../../shared/domain/index.js';
 import type { Phase } from '../../shared/schemas/common.js';
 import type { Candidacy } from '../../shared/schemas/http.js';
 import type { Models, RoomDoc } from '../store/models.js';
@@ -25,8 +33,14 @@ export class RoomQueries {
   /** Rooms the user is a party to, newest activity first, with unread counts and their role. */
   async listRooms(user: UserIdentity) {
     await this.summariesWritten();
-    const rooms = await this.models.Room.find(partyFilter(user), ROOM_FIELDS).sort({ lastActivityAt: -1 }).limit(500).lean();
-    const reads = await this.readPositions(user.id, rooms.map((r) => r._id));
+    const rooms = await this.models.Room.find(partyFilter(user), ROOM_FIELDS)
+      .sort({ lastActivityAt: -1 })
+      .limit(500)
+      .lean();
+    const reads = await this.readPositions(
+      user.id,
+      rooms.map((r) => r._id),
+    );
     return Promise.all(
       rooms.map(async (room) => {
         const actor = partyOf(room, user)!;
@@ -71,7 +85,14 @@ export class RoomQueries {
 
   async notifications(userId: string) {
     const list = await this.models.Notification.find({ userId }).sort({ read: 1, at: -1 }).limit(200).lean();
-    return list.map((n) => ({ id: String(n._id), kind: n.kind, roomId: n.roomId, text: n.text, at: n.at.toISOString(), read: n.read }));
+    return list.map((n) => ({
+      id: String(n._id),
+      kind: n.kind,
+      roomId: n.roomId,
+      text: n.text,
+      at: n.at.toISOString(),
+      read: n.read,
+    }));
   }
 
   /** Every event after `after` that this viewer may see, in seq order, at most `limit`. */
@@ -99,7 +120,10 @@ export class RoomQueries {
 
   /** The whole log as this viewer may see it; hidden events keep their place as seq and hashes. */
   async history(roomId: string, viewer: Actor): Promise<Array<StoredEvent | HiddenEvent>> {
-    const docs = await this.commits.find({ roomId }, { projection: EVENTS_PROJECTION }).sort({ lastSeq: 1 }).toArray();
+    const docs = await this.commits
+      .find({ roomId }, { projection: EVENTS_PROJECTION })
+      .sort({ lastSeq: 1 })
+      .toArray();
     return docs.flatMap((doc) =>
       eventsOf(doc).map((e) =>
         visibleTo(e, viewer) ? e : { seq: e.seq, hidden: true as const, hash: e.hash, prevHash: e.prevHash },

@@ -102,7 +102,12 @@ export class RoomService {
   /** Creates a room in phase interview; the creator is its client. */
   async create(
     user: UserIdentity,
-    input: { title: string; freelancerId: string; jobId?: string | undefined; interviewerIds?: string[] | undefined },
+    input: {
+      title: string;
+      freelancerId: string;
+      jobId?: string | undefined;
+      interviewerIds?: string[] | undefined;
+    },
   ): Promise<RoomState> {
     const roomId = `r_${randomBytes(12).toString('base64url')}`;
     const freelancer = await this.models.User.findById(input.freelancerId).lean();
@@ -117,7 +122,13 @@ export class RoomService {
     };
     const actor: Actor = { id: user.id, side: 'client', role: 'client' };
     const empty = emptyRoomState(roomId);
-    const events = this.stamp(roomId, empty, null, unwrap(decide(empty, command, actor, new Date(), this.config)), actor);
+    const events = this.stamp(
+      roomId,
+      empty,
+      null,
+      unwrap(decide(empty, command, actor, new Date(), this.config)),
+      actor,
+    );
     await this.writer.write(commitDoc(roomId, events, undefined));
     const state = events.reduce(evolve, empty);
     const last = events[events.length - 1]!;
@@ -132,12 +143,21 @@ export class RoomService {
   }
 
   /** Runs a party's command; a repeated clientId returns the first result and appends nothing. */
-  execute(roomId: string, user: UserIdentity, clientId: string | undefined, command: Command): Promise<CommandResult> {
+  execute(
+    roomId: string,
+    user: UserIdentity,
+    clientId: string | undefined,
+    command: Command,
+  ): Promise<CommandResult> {
     return this.decideAsParty(roomId, user, clientId, command);
   }
 
   /** Records a file the user uploaded as shared in the room (`file.shared`, the uploader as actor). */
-  shareFile(roomId: string, user: UserIdentity, file: Omit<FileShareCommand, 'type'>): Promise<CommandResult> {
+  shareFile(
+    roomId: string,
+    user: UserIdentity,
+    file: Omit<FileShareCommand, 'type'>,
+  ): Promise<CommandResult> {
     return this.decideAsParty(roomId, user, undefined, { type: 'file.share', ...file });
   }
 
@@ -193,7 +213,10 @@ export class RoomService {
    * Decides again when another process appended first (CommitConflict), or when the step asks to
    * read the room afresh (`fresh` is then true).
    */
-  private decideWithRetries<T>(roomId: string, step: (fresh: boolean) => Promise<Decided<T> | 'read again'>): Promise<T> {
+  private decideWithRetries<T>(
+    roomId: string,
+    step: (fresh: boolean) => Promise<Decided<T> | 'read again'>,
+  ): Promise<T> {
     return this.running.track(async () => {
       let fresh = false;
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -237,7 +260,10 @@ export class RoomService {
     if (!state) return;
     const next = nextDeadline(state, this.config);
     const stuck = next !== null && next.getTime() <= Date.now();
-    await this.models.Room.updateOne({ _id: roomId }, { $set: { nextDueAt: stuck ? new Date(Date.now() + 60_000) : next } });
+    await this.models.Room.updateOne(
+      { _id: roomId },
+      { $set: { nextDueAt: stuck ? new Date(Date.now() + 60_000) : next } },
+    );
   }
 
   /** The room's current state, or null if there is no such room. */
@@ -307,7 +333,12 @@ export class RoomService {
   }
 
   /** A commit refused for its clientId resent one already in the log: answered with that one. */
-  private async earlierOrThrow(err: unknown, roomId: string, clientId: string, actor: Actor): Promise<CommandResult> {
+  private async earlierOrThrow(
+    err: unknown,
+    roomId: string,
+    clientId: string,
+    actor: Actor,
+  ): Promise<CommandResult> {
     if (err instanceof CommitConflict && err.on === 'clientId') {
       const earlier = await this.commitByClientId(roomId, clientId, actor);
       if (earlier) return earlier;
@@ -328,7 +359,16 @@ export class RoomService {
     return drafts.map((draft) => {
       seq += 1;
       // One object per event, in the wire order of its fields; the hash is filled in last.
-      const event = { seq, type: draft.type, at, actor, data: draft.data, audience: draft.audience, hash: '', prevHash } as StoredEvent;
+      const event = {
+        seq,
+        type: draft.type,
+        at,
+        actor,
+        data: draft.data,
+        audience: draft.audience,
+        hash: '',
+        prevHash,
+      } as StoredEvent;
       event.hash = hashEvent(roomId, event);
       prevHash = event.hash;
       return event;
@@ -350,7 +390,11 @@ export class RoomService {
     });
   }
 
-  private async commitByClientId(roomId: string, clientId: string, actor: Actor): Promise<CommandResult | null> {
+  private async commitByClientId(
+    roomId: string,
+    clientId: string,
+    actor: Actor,
+  ): Promise<CommandResult | null> {
     const commit = await this.log.byClientId(roomId, clientId);
     return commit && { roomId, seq: commit.lastSeq, events: commit.events, duplicate: true, actor };
   }

@@ -79,7 +79,8 @@ export class RoomSummaries {
   }
 
   mark(roomId: string, state: RoomState, snapshotHash: string | undefined): void {
-    const snapshot = snapshotHash === undefined ? this.pending.get(roomId)?.snapshot : { state, hash: snapshotHash };
+    const snapshot =
+      snapshotHash === undefined ? this.pending.get(roomId)?.snapshot : { state, hash: snapshotHash };
     this.pending.set(roomId, { state, snapshot });
     this.flushing ??= this.flush();
   }
@@ -132,14 +133,21 @@ export class RoomSummaries {
       let snapshotBytes = 0;
       for (; i < batch.length && rooms.length < WRITE_PIECE && snapshotBytes < SNAPSHOT_PIECE_BYTES; i++) {
         const [roomId, { state, snapshot }] = batch[i]!;
-        rooms.push({ updateOne: { filter: { _id: roomId, seq: { $lt: state.seq } }, update: { $set: roomFields(state, this.config) } } });
+        rooms.push({
+          updateOne: {
+            filter: { _id: roomId, seq: { $lt: state.seq } },
+            update: { $set: roomFields(state, this.config) },
+          },
+        });
         if (!snapshot) continue;
         const text = await stateJson(snapshot.state);
         snapshotBytes += text.length;
         snapshots.push({
           updateOne: {
             filter: { _id: roomId, seq: { $lt: snapshot.state.seq } },
-            update: { $set: { seq: snapshot.state.seq, hash: snapshot.hash, state: text, format: SNAPSHOT_FORMAT } },
+            update: {
+              $set: { seq: snapshot.state.seq, hash: snapshot.hash, state: text, format: SNAPSHOT_FORMAT },
+            },
             upsert: true,
           },
         });
@@ -149,7 +157,10 @@ export class RoomSummaries {
     }
   }
 
-  private async bulk(collection: () => Collection<{ _id: string }>, ops: AnyBulkWriteOperation<{ _id: string }>[]): Promise<void> {
+  private async bulk(
+    collection: () => Collection<{ _id: string }>,
+    ops: AnyBulkWriteOperation<{ _id: string }>[],
+  ): Promise<void> {
     try {
       await collection().bulkWrite(ops, { ordered: false });
     } catch (err) {
@@ -178,4 +189,3 @@ export function roomFields(state: RoomState, config: DomainConfig) {
     openProposal: openProposalOf(state),
   };
 }
-

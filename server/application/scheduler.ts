@@ -44,7 +44,10 @@ export class Scheduler {
   /** One pass: take or renew the lease, then apply every due rule. */
   async runOnce(now = new Date()): Promise<number> {
     if (!(await this.lease(now))) return 0;
-    const due = await this.models.Room.find({ nextDueAt: trusted({ $lte: now }) }, { _id: 1 }).sort({ nextDueAt: 1 }).limit(BATCH).lean();
+    const due = await this.models.Room.find({ nextDueAt: trusted({ $lte: now }) }, { _id: 1 })
+      .sort({ nextDueAt: 1 })
+      .limit(BATCH)
+      .lean();
     let applied = 0;
     for (const { _id: roomId } of due) {
       try {

@@ -221,7 +221,8 @@ export class Index {
     const blocks = this.blocks;
     const lastBlk = blocks[blocks.length - 1];
     if (!lastBlk) return { b: 0, o: 0 };
-    if (this.compareEntries(lastBlk[lastBlk.length - 1] as IndexEntry, e) < 0) return { b: blocks.length - 1, o: lastBlk.length };
+    if (this.compareEntries(lastBlk[lastBlk.length - 1] as IndexEntry, e) < 0)
+      return { b: blocks.length - 1, o: lastBlk.length };
     return this.seek((x) => this.compareEntries(x, e) < 0);
   }
 
@@ -229,7 +230,8 @@ export class Index {
   duplicateAt(e: IndexEntry, pos: Pos): IndexEntry | undefined {
     if (!this.unique) return undefined;
     for (const neighbour of [this.entryAt(pos.b, pos.o), this.entryAt(pos.b, pos.o - 1)]) {
-      if (neighbour && neighbour.idKey !== e.idKey && this.compareKeys(neighbour.key, e.key) === 0) return neighbour;
+      if (neighbour && neighbour.idKey !== e.idKey && this.compareKeys(neighbour.key, e.key) === 0)
+        return neighbour;
     }
     return undefined;
   }
@@ -354,7 +356,8 @@ export class Index {
     const out: IndexEntry[] = [];
     let i = 0;
     let j = 0;
-    while (i < a.length && j < b.length) out.push(this.compareEntries(a[i]!, b[j]!, from) <= 0 ? a[i++]! : b[j++]!);
+    while (i < a.length && j < b.length)
+      out.push(this.compareEntries(a[i]!, b[j]!, from) <= 0 ? a[i++]! : b[j++]!);
     while (i < a.length) out.push(a[i++]!);
     while (j < b.length) out.push(b[j++]!);
     return out;
@@ -401,10 +404,14 @@ export class Index {
       keyValue[f] = key[i];
     });
     const shown = this.fields.map((f, i) => `${f}: ${showValue(key[i])}`).join(', ');
-    fail(11000, `E11000 duplicate key error collection: ${db}.${coll} index: ${this.name} dup key: { ${shown} }`, {
-      keyPattern,
-      keyValue,
-    });
+    fail(
+      11000,
+      `E11000 duplicate key error collection: ${db}.${coll} index: ${this.name} dup key: { ${shown} }`,
+      {
+        keyPattern,
+        keyValue,
+      },
+    );
   }
 }
 

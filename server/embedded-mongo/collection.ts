@@ -171,7 +171,8 @@ export class Collection {
     for (const ix of this.indexes.values()) {
       const before = ix.keysFor(oldDoc);
       const after = newKeys.get(ix) ?? [];
-      const same = before.length === after.length && before.every((k, i) => keyString(k) === keyString(after[i]));
+      const same =
+        before.length === after.length && before.every((k, i) => keyString(k) === keyString(after[i]));
       if (same) continue;
       ix.remove(before, oldDoc._id, idKey);
       ix.add(after, newDoc._id, idKey);
@@ -211,7 +212,14 @@ export class Collection {
       const docs = doc && pred(doc) ? [doc] : [];
       return {
         docs: sliceResult(docs, skip, limit),
-        plan: { index: '_id_', keyPattern: { _id: 1 }, direction: 'forward', sortedByIndex: true, keysExamined: docs.length, docsExamined: doc ? 1 : 0 },
+        plan: {
+          index: '_id_',
+          keyPattern: { _id: 1 },
+          direction: 'forward',
+          sortedByIndex: true,
+          keysExamined: docs.length,
+          docsExamined: doc ? 1 : 0,
+        },
       };
     }
     const choice = this.chooseIndex(conds, filter, sort, hint);
@@ -230,7 +238,14 @@ export class Collection {
       const sorted = sortDocs(docs, sort);
       return {
         docs: sliceResult(sorted, skip, limit),
-        plan: { index: undefined, keyPattern: undefined, direction: 'forward', sortedByIndex: false, keysExamined: 0, docsExamined: examined },
+        plan: {
+          index: undefined,
+          keyPattern: undefined,
+          direction: 'forward',
+          sortedByIndex: false,
+          keysExamined: 0,
+          docsExamined: examined,
+        },
       };
     }
     const { ix, eqCount, range, sortedByIndex, reverse } = choice;
@@ -318,12 +333,22 @@ export class Collection {
     sort: SortSpec,
     hint: unknown,
   ): { ix: Index; eqCount: number; range: boolean; sortedByIndex: boolean; reverse: boolean } | undefined {
-    let best: { ix: Index; eqCount: number; range: boolean; sortedByIndex: boolean; reverse: boolean; score: number } | undefined;
+    let best:
+      | {
+          ix: Index;
+          eqCount: number;
+          range: boolean;
+          sortedByIndex: boolean;
+          reverse: boolean;
+          score: number;
+        }
+      | undefined;
     for (const ix of this.indexes.values()) {
       if (typeof hint === 'string' && hint !== ix.name) continue;
       if (isPlainObject(hint) && keyString(hint) !== keyString(ix.spec.key)) continue;
       if (ix.sparse) continue;
-      if (ix.spec.partialFilterExpression && !impliesPartial(conds, filter, ix.spec.partialFilterExpression)) continue;
+      if (ix.spec.partialFilterExpression && !impliesPartial(conds, filter, ix.spec.partialFilterExpression))
+        continue;
       let eqCount = 0;
       while (eqCount < ix.fields.length && conds.get(ix.fields[eqCount] as string)?.hasEq) eqCount++;
       const next = ix.fields[eqCount];
@@ -343,7 +368,11 @@ export class Collection {
         }
       }
       if (eqCount === 0 && !range && !(sortedByIndex && rest.length > 0) && hint === undefined) continue;
-      const score = eqCount * 4 + (range ? 2 : 0) + (sortedByIndex && rest.length > 0 ? 1 : 0) + (ix.unique && eqCount === ix.fields.length ? 8 : 0);
+      const score =
+        eqCount * 4 +
+        (range ? 2 : 0) +
+        (sortedByIndex && rest.length > 0 ? 1 : 0) +
+        (ix.unique && eqCount === ix.fields.length ? 8 : 0);
       if (!best || score > best.score) best = { ix, eqCount, range, sortedByIndex, reverse, score };
     }
     return best;

@@ -76,7 +76,8 @@ export class Engine {
       for (const d of img.docs) this.forcePut(c, d);
     }
     for (const record of state.records) for (const op of record) this.replay(op);
-    if (state.truncatedBytes > 0) this.log('store log tail truncated on recovery', { bytes: state.truncatedBytes });
+    if (state.truncatedBytes > 0)
+      this.log('store log tail truncated on recovery', { bytes: state.truncatedBytes });
   }
 
   private forcePut(c: Collection, d: Document): void {
@@ -85,7 +86,11 @@ export class Engine {
       if (existing) c.replace(existing, d);
       else c.insert(d);
     } catch (err) {
-      this.log('store recovery: index conflict while replaying a document', { db: c.db, coll: c.name, error: String(err) });
+      this.log('store recovery: index conflict while replaying a document', {
+        db: c.db,
+        coll: c.name,
+        error: String(err),
+      });
     }
   }
 

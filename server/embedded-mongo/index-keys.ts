@@ -65,7 +65,8 @@ export class IndexKeys {
   private flat(doc: Document): unknown[] | undefined {
     if (!this.topLevel) return undefined;
     const key = this.fields.map((field): unknown => (Object.hasOwn(doc, field) ? doc[field] : undefined));
-    if (key.some((v) => Array.isArray(v)) || (this.sparse && key.every((v) => v === undefined))) return undefined;
+    if (key.some((v) => Array.isArray(v)) || (this.sparse && key.every((v) => v === undefined)))
+      return undefined;
     for (let i = 0; i < key.length; i++) key[i] ??= null;
     return key;
   }

@@ -27,7 +27,9 @@ export interface EmbeddedMongo {
   close(): Promise<void>;
 }
 
-async function openPersistence(dataDir: string | null | undefined): Promise<{ persistence: Persistence; recovered: RecoveredState }> {
+async function openPersistence(
+  dataDir: string | null | undefined,
+): Promise<{ persistence: Persistence; recovered: RecoveredState }> {
   if (dataDir === null || dataDir === undefined) return memoryPersistence();
   // Loaded lazily so an in-memory store does not touch the file system code at all.
   const { openFilePersistence } = await import('./persistence/file-persistence.js');
@@ -85,9 +87,11 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Pr
           socket.destroy();
           return;
         }
-        const p = (chain = chain.then(() => handle(req)).catch((err: unknown) => {
-          log('store: connection error', { error: String(err) });
-        }));
+        const p = (chain = chain
+          .then(() => handle(req))
+          .catch((err: unknown) => {
+            log('store: connection error', { error: String(err) });
+          }));
         inFlight.add(p);
         void p.finally(() => inFlight.delete(p));
       }

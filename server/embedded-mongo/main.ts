@@ -4,7 +4,8 @@ import { startEmbeddedMongo } from './index.js';
 /** The store on its own (`npm run db`): DB_PORT (default 27017), DATA_DIR (default ./data). */
 async function main(): Promise<void> {
   const port = Number(process.env.DB_PORT ?? '27017');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`DB_PORT is not a port: ${process.env.DB_PORT ?? ''}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`DB_PORT is not a port: ${process.env.DB_PORT ?? ''}`);
   const dataDir = path.resolve(process.env.DATA_DIR ?? './data');
   const log = (msg: string, fields?: object): void => {
     console.log(JSON.stringify({ time: new Date().toISOString(), msg, ...fields }));

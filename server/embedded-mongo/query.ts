@@ -206,7 +206,11 @@ function compileSimpleFilter(filter: Document): Pred | null {
   return preds.length === 1 ? (preds[0] as Pred) : (doc) => preds.every((p) => p(doc));
 }
 
-export function aggregate(docs: Iterable<Document>, pipeline: Document[], resolver?: (name: string) => Document[]): Document[] {
+export function aggregate(
+  docs: Iterable<Document>,
+  pipeline: Document[],
+  resolver?: (name: string) => Document[],
+): Document[] {
   try {
     const agg = new AggregatorBase(pipeline, mingoOptions(resolver ? { collectionResolver: resolver } : {}));
     return agg.run(Array.isArray(docs) ? docs : [...docs]) as Document[];

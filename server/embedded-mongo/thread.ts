@@ -32,7 +32,10 @@ export async function startEmbeddedMongoThread(options: ThreadOptions = {}): Pro
   const { log = () => {}, onCrash, ...storeOptions } = options;
   const flag = semiSpaceFlag([...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]);
   if (flag) {
-    log(`${flag} overrides the store thread's ${YOUNG_GENERATION_MB} MB young generation: its pauses, and every reply, will be longer`, { flag });
+    log(
+      `${flag} overrides the store thread's ${YOUNG_GENERATION_MB} MB young generation: its pauses, and every reply, will be longer`,
+      { flag },
+    );
   }
   const [entry, entryOptions] = threadEntry();
   const worker = new Worker(entry, {
@@ -88,5 +91,8 @@ function threadEntry(): [string | URL, { eval?: boolean }] {
   if (!import.meta.url.endsWith('.ts')) return [new URL('./thread-entry.js', import.meta.url), {}];
   const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./thread-entry.ts', import.meta.url).href;
-  return [`import(${JSON.stringify(tsx)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}))`, { eval: true }];
+  return [
+    `import(${JSON.stringify(tsx)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}))`,
+    { eval: true },
+  ];
 }

@@ -2,7 +2,16 @@ import { Timestamp } from 'bson';
 import type { Document } from 'bson';
 import { fail } from './errors.js';
 import { aggregate, compileFilter, parseSort, sortDocs } from './query.js';
-import { arith, cloneDoc, compareValues, getPath, isNumeric, isPlainObject, keyString, valuesEqual } from './values.js';
+import {
+  arith,
+  cloneDoc,
+  compareValues,
+  getPath,
+  isNumeric,
+  isPlainObject,
+  keyString,
+  valuesEqual,
+} from './values.js';
 
 /**
  * MongoDB update semantics: operator documents, replacements and pipelines. Works on a copy and
@@ -40,7 +49,8 @@ function describe(v: unknown): string {
 function idText(doc: Document): string {
   const id: unknown = doc._id;
   if (id === undefined) return '{}';
-  if (id !== null && typeof id === 'object' && 'toHexString' in id) return `{ _id: ObjectId('${String(id)}') }`;
+  if (id !== null && typeof id === 'object' && 'toHexString' in id)
+    return `{ _id: ObjectId('${String(id)}') }`;
   return `{ _id: ${JSON.stringify(id)} }`;
 }
 
@@ -79,7 +89,7 @@ function parentOf(doc: Document, parts: string[], create: boolean): Container | 
     if (!create) return undefined;
     fail(
       28,
-      `Cannot create field '${parts[i + 1] ?? ''}' in element {${key}: ${next === null ? 'null' : JSON.stringify(next) ?? describe(next)}}`,
+      `Cannot create field '${parts[i + 1] ?? ''}' in element {${key}: ${next === null ? 'null' : (JSON.stringify(next) ?? describe(next))}}`,
     );
   }
   return cur;
@@ -110,11 +120,13 @@ function unsetAt(c: Container | undefined, key: string): void {
 /** The element index the positional `$` stands for: the first element of `arrayPath` the query matched. */
 function positionalIndex(doc: Document, arrayPath: string, query: Document | undefined): number {
   const arr = getPath(doc, arrayPath);
-  if (!Array.isArray(arr) || !query) fail(2, 'The positional operator did not find the match needed from the query.');
+  if (!Array.isArray(arr) || !query)
+    fail(2, 'The positional operator did not find the match needed from the query.');
   const conds: Array<(el: unknown) => boolean> = [];
   const visit = (q: Document): void => {
     for (const k of Object.keys(q)) {
-      if (k === '$and' && Array.isArray(q[k])) for (const sub of q[k] as unknown[]) if (isPlainObject(sub)) visit(sub);
+      if (k === '$and' && Array.isArray(q[k]))
+        for (const sub of q[k] as unknown[]) if (isPlainObject(sub)) visit(sub);
       if (k === arrayPath) {
         const f = compileFilter({ v: q[k] });
         conds.push((el) => f({ v: el }));
@@ -205,7 +217,8 @@ function pushValues(arr: unknown[], spec: unknown, addToSet: boolean): unknown[]
   } else each = [cloneDoc(spec)];
   let out = arr.slice();
   if (addToSet) {
-    for (const v of each) if (!out.some((x) => valuesEqual(x, v) && keyString(x) === keyString(v))) out.push(v);
+    for (const v of each)
+      if (!out.some((x) => valuesEqual(x, v) && keyString(x) === keyString(v))) out.push(v);
     return out;
   }
   if (position === undefined) out.push(...each);
@@ -261,12 +274,18 @@ const KNOWN = new Set([
 function applyOperators(doc: Document, update: Document, ctx: UpdateContext): void {
   const allPaths: string[] = [];
   for (const op of Object.keys(update)) {
-    if (!KNOWN.has(op)) fail(9, `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
+    if (!KNOWN.has(op))
+      fail(
+        9,
+        `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`,
+      );
     const spec = update[op];
-    if (!isPlainObject(spec)) fail(9, `Modifiers operate on fields but we found type ${describe(spec)} instead.`);
+    if (!isPlainObject(spec))
+      fail(9, `Modifiers operate on fields but we found type ${describe(spec)} instead.`);
     if (op === '$setOnInsert' && !ctx.inserting) continue;
     for (const path of Object.keys(spec)) {
-      if (path === '' || path.split('.').some((p) => p === '')) fail(56, `An empty update path is not valid.`);
+      if (path === '' || path.split('.').some((p) => p === ''))
+        fail(56, `An empty update path is not valid.`);
       allPaths.push(path);
       if (op === '$rename') allPaths.push(String(spec[path]));
     }
@@ -306,7 +325,11 @@ function applyOperators(doc: Document, update: Document, ctx: UpdateContext): vo
           case '$inc':
           case '$mul': {
             const name = op;
-            if (!isNumeric(arg)) fail(14, `Cannot ${name === '$inc' ? 'increment' : 'multiply'} with non-numeric argument: {${where}: ${JSON.stringify(arg)}}`);
+            if (!isNumeric(arg))
+              fail(
+                14,
+                `Cannot ${name === '$inc' ? 'increment' : 'multiply'} with non-numeric argument: {${where}: ${JSON.stringify(arg)}}`,
+              );
             if (cur === undefined) {
               setAt(parent, last, name === '$inc' ? arg : arith(arg, 0, 'mul'), where);
             } else {
@@ -323,25 +346,40 @@ function applyOperators(doc: Document, update: Document, ctx: UpdateContext): vo
           case '$min':
           case '$max': {
             const c = cur === undefined ? 0 : compareValues(arg, cur);
-            if (cur === undefined || (op === '$min' ? c < 0 : c > 0)) setAt(parent, last, cloneDoc(arg), where);
+            if (cur === undefined || (op === '$min' ? c < 0 : c > 0))
+              setAt(parent, last, cloneDoc(arg), where);
             break;
           }
           case '$currentDate': {
             const ts = isPlainObject(arg) && arg.$type === 'timestamp';
-            setAt(parent, last, ts ? new Timestamp({ t: Math.floor(Date.now() / 1000), i: 1 }) : new Date(), where);
+            setAt(
+              parent,
+              last,
+              ts ? new Timestamp({ t: Math.floor(Date.now() / 1000), i: 1 }) : new Date(),
+              where,
+            );
             break;
           }
           case '$push':
           case '$addToSet': {
             if (cur !== undefined && !Array.isArray(cur)) {
-              fail(2, `The field '${where}' must be an array but is of type ${describe(cur)} in document ${idText(doc)}`);
+              fail(
+                2,
+                `The field '${where}' must be an array but is of type ${describe(cur)} in document ${idText(doc)}`,
+              );
             }
-            setAt(parent, last, pushValues((cur as unknown[] | undefined) ?? [], arg, op === '$addToSet'), where);
+            setAt(
+              parent,
+              last,
+              pushValues((cur as unknown[] | undefined) ?? [], arg, op === '$addToSet'),
+              where,
+            );
             break;
           }
           case '$pop': {
             if (cur === undefined) break;
-            if (!Array.isArray(cur)) fail(14, `Path '${where}' contains an element of non-array type '${describe(cur)}'`);
+            if (!Array.isArray(cur))
+              fail(14, `Path '${where}' contains an element of non-array type '${describe(cur)}'`);
             setAt(parent, last, Number(arg) < 0 ? cur.slice(1) : cur.slice(0, -1), where);
             break;
           }
@@ -362,7 +400,12 @@ function applyOperators(doc: Document, update: Document, ctx: UpdateContext): vo
           }
           case '$bit': {
             if (!isPlainObject(arg)) fail(2, '$bit needs an object');
-            let v = typeof cur === 'number' ? cur : cur === undefined ? 0 : fail(14, `Cannot apply $bit to a value of non-integral type.`);
+            let v =
+              typeof cur === 'number'
+                ? cur
+                : cur === undefined
+                  ? 0
+                  : fail(14, `Cannot apply $bit to a value of non-integral type.`);
             for (const k of Object.keys(arg)) {
               const n = Number(arg[k]);
               if (k === 'and') v &= n;
@@ -402,8 +445,15 @@ export function applyUpdate(doc: Document, update: unknown, ctx: UpdateContext):
     for (const k of Object.keys(update)) if (k.startsWith('$')) fail(9, `Unknown modifier: ${k}`);
     validateStoredDoc(update);
     const repl = cloneDoc(update);
-    if (repl._id !== undefined && doc._id !== undefined && !(valuesEqual(repl._id, doc._id) && keyString(repl._id) === keyString(doc._id))) {
-      fail(66, `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${JSON.stringify(repl._id)}`);
+    if (
+      repl._id !== undefined &&
+      doc._id !== undefined &&
+      !(valuesEqual(repl._id, doc._id) && keyString(repl._id) === keyString(doc._id))
+    ) {
+      fail(
+        66,
+        `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${JSON.stringify(repl._id)}`,
+      );
     }
     const { _id: _ignored, ...rest } = repl;
     out = doc._id !== undefined ? { _id: doc._id, ...rest } : repl;

@@ -144,7 +144,8 @@ export function compareValues(a: unknown, b: unknown): number {
   const ta = typeof a;
   if (ta === typeof b) {
     if (ta === 'string') return (a as string) < (b as string) ? -1 : 1;
-    if (ta === 'number' && !Number.isNaN(a) && !Number.isNaN(b)) return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+    if (ta === 'number' && !Number.isNaN(a) && !Number.isNaN(b))
+      return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
   }
   const ra = typeRank(a);
   const rb = typeRank(b);
@@ -186,7 +187,9 @@ export function compareValues(a: unknown, b: unknown): number {
       const ob = b as ObjectIdWords;
       if (typeof oa.i0 === 'number' && typeof ob.i0 === 'number') {
         // bson 7 keeps an ObjectId as four 24-bit words: comparing them is comparing the bytes.
-        return cmpPrim(oa.i0, ob.i0) || cmpPrim(oa.i1, ob.i1) || cmpPrim(oa.i2, ob.i2) || cmpPrim(oa.i3, ob.i3);
+        return (
+          cmpPrim(oa.i0, ob.i0) || cmpPrim(oa.i1, ob.i1) || cmpPrim(oa.i2, ob.i2) || cmpPrim(oa.i3, ob.i3)
+        );
       }
       return compareBytes((a as { id: Uint8Array }).id, (b as { id: Uint8Array }).id);
     }
@@ -196,8 +199,14 @@ export function compareValues(a: unknown, b: unknown): number {
       return Long.fromBits(ta.low, ta.high, true).compare(Long.fromBits(tb.low, tb.high, true));
     }
     case 12: {
-      const sa = a instanceof RegExp ? [a.source, a.flags] : [(a as { pattern: string }).pattern, (a as { options: string }).options];
-      const sb = b instanceof RegExp ? [b.source, b.flags] : [(b as { pattern: string }).pattern, (b as { options: string }).options];
+      const sa =
+        a instanceof RegExp
+          ? [a.source, a.flags]
+          : [(a as { pattern: string }).pattern, (a as { options: string }).options];
+      const sb =
+        b instanceof RegExp
+          ? [b.source, b.flags]
+          : [(b as { pattern: string }).pattern, (b as { options: string }).options];
       return cmpPrim(sa[0] ?? '', sb[0] ?? '') || cmpPrim(sa[1] ?? '', sb[1] ?? '');
     }
     case 5: {

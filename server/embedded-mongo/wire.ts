@@ -86,9 +86,19 @@ export function parseMessage(msg: Buffer, compressor?: number): Request {
     const len = msg.readInt32LE(pos);
     const command = deserialize(msg.subarray(pos, pos + len), DESERIALIZE_OPTIONS);
     // Legacy form wraps the command as { $query: {...}, $readPreference }.
-    const inner = command.$query !== undefined && typeof command.$query === 'object' ? (command.$query as Document) : command;
+    const inner =
+      command.$query !== undefined && typeof command.$query === 'object'
+        ? (command.$query as Document)
+        : command;
     const db = fullCollectionName.split('.')[0] ?? 'admin';
-    return { requestId, opCode, command: { ...inner, $db: db }, fullCollectionName, moreToCome: false, compressor };
+    return {
+      requestId,
+      opCode,
+      command: { ...inner, $db: db },
+      fullCollectionName,
+      moreToCome: false,
+      compressor,
+    };
   }
   if (opCode === OP_MSG) {
     const flags = msg.readUInt32LE(16);
@@ -164,7 +174,8 @@ export function encodeReply(req: Request, doc: Document): Buffer {
     flags.writeUInt8(0, 4);
     message = Buffer.concat([header(16 + 5 + body.length, req.requestId, OP_MSG), flags, body]);
   }
-  if (req.compressor !== undefined && req.compressor !== COMPRESSOR_NOOP) return compress(message, req.compressor);
+  if (req.compressor !== undefined && req.compressor !== COMPRESSOR_NOOP)
+    return compress(message, req.compressor);
   if (req.compressor === COMPRESSOR_NOOP) return compress(message, COMPRESSOR_NOOP);
   return message;
 }

@@ -112,7 +112,10 @@ class StoreWatchdog {
       if (was === now) return;
       if (now === 'Unknown') {
         this.unknownSince ??= Date.now();
-        this.logger.warn({ address: event.address, error: event.newDescription.error?.message }, 'store unreachable');
+        this.logger.warn(
+          { address: event.address, error: event.newDescription.error?.message },
+          'store unreachable',
+        );
       } else {
         this.unknownSince = null;
         this.logger.info({ address: event.address, type: now }, 'store reachable');
@@ -121,7 +124,8 @@ class StoreWatchdog {
   }
 
   private async check(): Promise<void> {
-    if (this.recovering || this.unknownSince === null || Date.now() - this.unknownSince < WEDGED_AFTER_MS) return;
+    if (this.recovering || this.unknownSince === null || Date.now() - this.unknownSince < WEDGED_AFTER_MS)
+      return;
     this.recovering = true;
     const probe = new MongoClient(this.uri, { serverSelectionTimeoutMS: 1_000, connectTimeoutMS: 1_000 });
     try {

@@ -87,7 +87,10 @@ export class FileBucket {
       await pipeline(source, meter, upload);
     } catch (err) {
       await this.discard(upload).catch((cleanupErr: unknown) =>
-        this.logger.error({ err: cleanupErr, fileId: id.toHexString() }, 'could not remove an unfinished upload'),
+        this.logger.error(
+          { err: cleanupErr, fileId: id.toHexString() },
+          'could not remove an unfinished upload',
+        ),
       );
       throw err;
     }
@@ -97,7 +100,10 @@ export class FileBucket {
   /** The room a stored file belongs to, or null for anything that is not a stored file's id. */
   async ownerOf(fileId: string): Promise<{ roomId: string; length: number } | null> {
     if (!FILE_ID.test(fileId)) return null;
-    const doc = await this.files.findOne({ _id: new ObjectId(fileId) }, { projection: { length: 1, metadata: 1 } });
+    const doc = await this.files.findOne(
+      { _id: new ObjectId(fileId) },
+      { projection: { length: 1, metadata: 1 } },
+    );
     const roomId: unknown = doc?.metadata?.roomId;
     if (!doc || typeof roomId !== 'string') return null;
     return { roomId, length: Number(doc.length) };
@@ -125,7 +131,10 @@ export class FileBucket {
     await this.delete(upload.id.toHexString());
     // Under load a chunk write the stream had already handed off can still land after that
     // delete (seen with the store on its own thread): look again until none is left.
-    while (Date.now() < deadline && (await this.chunks.countDocuments({ files_id: upload.id }, { limit: 1 })) > 0) {
+    while (
+      Date.now() < deadline &&
+      (await this.chunks.countDocuments({ files_id: upload.id }, { limit: 1 })) > 0
+    ) {
       await sleep(20);
       await this.delete(upload.id.toHexString());
     }

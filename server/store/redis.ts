@@ -23,13 +23,20 @@ export interface RedisConnection {
  * clients fill the gap by seq from MongoDB.
  */
 export async function connectRedis(url: string, logger: Logger): Promise<RedisConnection> {
-  const options = { url, socket: { reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2_000) } };
+  const options = {
+    url,
+    socket: { reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2_000) },
+  };
   // Rate-limit checks must not wait for a Redis that is away: they fail fast and the limiter
   // lets the command through. The adapter's clients keep their offline queue instead.
   const client = createClient({ ...options, disableOfflineQueue: true }) as RedisClientType;
   const pub = createClient(options) as RedisClientType;
   const sub = pub.duplicate();
-  for (const [name, c] of [['client', client], ['pub', pub], ['sub', sub]] as const) {
+  for (const [name, c] of [
+    ['client', client],
+    ['pub', pub],
+    ['sub', sub],
+  ] as const) {
     c.on('error', (err: unknown) => logger.warn({ err, redis: name }, 'redis connection error'));
   }
   await Promise.all([client.connect(), pub.connect(), sub.connect()]);
@@ -93,7 +100,8 @@ class RedisRoomAppends implements RoomAppends {
       const parsed = JSON.parse(message) as { from?: unknown; rooms?: unknown };
       if (parsed.from === this.node || !Array.isArray(parsed.rooms)) return [];
       return parsed.rooms.filter(
-        (r): r is [string, StoredEvent[]] => Array.isArray(r) && typeof r[0] === 'string' && Array.isArray(r[1]) && r[1].every(isEventLike),
+        (r): r is [string, StoredEvent[]] =>
+          Array.isArray(r) && typeof r[0] === 'string' && Array.isArray(r[1]) && r[1].every(isEventLike),
       );
     } catch {
       return [];
@@ -104,5 +112,11 @@ class RedisRoomAppends implements RoomAppends {
 /** Enough of an event to chain it: the fold checks the rest (DomainInvariantError). */
 function isEventLike(e: unknown): boolean {
   const event = e as Partial<StoredEvent> | null;
-  return typeof event === 'object' && event !== null && Number.isInteger(event.seq) && typeof event.type === 'string' && typeof event.hash === 'string';
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    Number.isInteger(event.seq) &&
+    typeof event.type === 'string' &&
+    typeof event.hash === 'string'
+  );
 }

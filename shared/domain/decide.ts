@@ -53,7 +53,8 @@ export function decide(
   switch (command.type) {
     case 'file.share':
       if (state.phase === 'ended') return ended('share files');
-      if (own(state.files, command.fileId)) return reject('CONFLICT', `file ${command.fileId} is already shared`);
+      if (own(state.files, command.fileId))
+        return reject('CONFLICT', `file ${command.fileId} is already shared`);
       return accept({
         type: 'file.shared',
         data: {
@@ -87,7 +88,8 @@ export function decide(
       return statusReport(state, command, actor);
     case 'contract.end':
       if (!PRINCIPALS.includes(actor.role)) return forbidden(actor, 'end the contract');
-      if (state.phase !== 'active') return reject('CONFLICT', `no active contract to end (phase ${state.phase})`);
+      if (state.phase !== 'active')
+        return reject('CONFLICT', `no active contract to end (phase ${state.phase})`);
       return accept({
         type: 'contract.ended',
         data: { by: actor.side, reason: command.reason ?? null },
@@ -98,17 +100,28 @@ export function decide(
   }
 }
 
-function createRoom(state: RoomState, command: Extract<InternalCommand, { type: 'room.create' }>, actor: Actor): DomainResult {
+function createRoom(
+  state: RoomState,
+  command: Extract<InternalCommand, { type: 'room.create' }>,
+  actor: Actor,
+): DomainResult {
   if (isCreated(state)) return reject('CONFLICT', 'the room already exists');
-  if (isSystem(actor) || actor.role !== 'client' || actor.side !== 'client' || actor.id !== command.clientId) {
+  if (
+    isSystem(actor) ||
+    actor.role !== 'client' ||
+    actor.side !== 'client' ||
+    actor.id !== command.clientId
+  ) {
     return reject('FORBIDDEN', 'a room is created by its client');
   }
-  if (command.freelancerId === command.clientId) return reject('INVALID', 'the freelancer cannot be the client');
+  if (command.freelancerId === command.clientId)
+    return reject('INVALID', 'the freelancer cannot be the client');
   const interviewerIds = command.interviewerIds ?? [];
   if (interviewerIds.some((id) => id === command.clientId || id === command.freelancerId)) {
     return reject('INVALID', 'interviewers cannot include the client or the freelancer');
   }
-  if (new Set(interviewerIds).size !== interviewerIds.length) return reject('INVALID', 'duplicate interviewer');
+  if (new Set(interviewerIds).size !== interviewerIds.length)
+    return reject('INVALID', 'duplicate interviewer');
   return accept({
     type: 'room.created',
     data: {
@@ -160,7 +173,8 @@ function addMembers(state: RoomState, command: CommandOf<'members.add'>, actor: 
   if (state.phase === 'ended') return ended('add members');
   if (new Set(command.userIds).size !== command.userIds.length) return reject('INVALID', 'duplicate user id');
   for (const id of command.userIds) {
-    if (id === state.clientId || id === state.freelancerId) return reject('INVALID', `${id} is already a principal of this room`);
+    if (id === state.clientId || id === state.freelancerId)
+      return reject('INVALID', `${id} is already a principal of this room`);
     if (state.interviewerIds.includes(id)) return reject('INVALID', `${id} is already a member`);
   }
   if (state.interviewerIds.length + command.userIds.length > LIMITS.interviewers) {
@@ -184,7 +198,11 @@ function propose(state: RoomState, command: CommandOf<'terms.propose'>, actor: P
   }
   return accept({
     type: 'terms.proposed',
-    data: { version: state.proposals.length + 1, terms: command.terms, supersedes: open ? open.version : null },
+    data: {
+      version: state.proposals.length + 1,
+      terms: command.terms,
+      supersedes: open ? open.version : null,
+    },
     audience: ALL,
   });
 }
@@ -204,9 +222,14 @@ function answer(
     if (open.authorSide !== actor.side) return reject('CONFLICT', 'only the side that proposed may withdraw');
     return accept({ type: 'terms.withdrawn', data: { version: open.version }, audience: ALL });
   }
-  if (open.authorSide === actor.side) return reject('CONFLICT', `the other side answers your side's proposal`);
+  if (open.authorSide === actor.side)
+    return reject('CONFLICT', `the other side answers your side's proposal`);
   if (command.type === 'terms.decline') {
-    return accept({ type: 'terms.declined', data: { version: open.version, reason: command.reason ?? null }, audience: ALL });
+    return accept({
+      type: 'terms.declined',
+      data: { version: open.version, reason: command.reason ?? null },
+      audience: ALL,
+    });
   }
   const events: EventDraft[] = [{ type: 'terms.accepted', data: { version: open.version }, audience: ALL }];
   if (state.phase === 'active') {
@@ -227,7 +250,8 @@ function milestone(
     | CommandOf<'milestone.release'>,
   actor: PartyActor,
 ): DomainResult {
-  const allowed = command.type === 'milestone.submit' ? actor.role === 'freelancer' : CLIENT_SIDE.includes(actor.role);
+  const allowed =
+    command.type === 'milestone.submit' ? actor.role === 'freelancer' : CLIENT_SIDE.includes(actor.role);
   const verb = {
     'milestone.fund': 'fund',
     'milestone.submit': 'submit',
@@ -235,7 +259,8 @@ function milestone(
     'milestone.release': 'release',
   }[command.type];
   if (!allowed) return forbidden(actor, `${verb} milestones`);
-  if (state.phase !== 'active') return reject('CONFLICT', `milestones move only in an active contract (phase ${state.phase})`);
+  if (state.phase !== 'active')
+    return reject('CONFLICT', `milestones move only in an active contract (phase ${state.phase})`);
   if (state.termsInForce?.terms.kind !== 'fixed') return reject('CONFLICT', 'the contract has no milestones');
   const m = findMilestone(state, command.milestoneId);
   if (!m) return reject('NOT_FOUND', `no milestone ${command.milestoneId}`);
@@ -256,25 +281,43 @@ function milestone(
         const f = own(state.files, id)!;
         return { id: f.id, name: f.name, sha256: f.sha256 };
       });
-      return accept({ type: 'milestone.submitted', data: { milestoneId: m.id, note: command.note, files }, audience: ALL });
+      return accept({
+        type: 'milestone.submitted',
+        data: { milestoneId: m.id, note: command.note, files },
+        audience: ALL,
+      });
     }
     case 'milestone.requestChanges':
       if (m.status !== 'submitted') return wrong();
-      return accept({ type: 'milestone.changesRequested', data: { milestoneId: m.id, note: command.note }, audience: ALL });
+      return accept({
+        type: 'milestone.changesRequested',
+        data: { milestoneId: m.id, note: command.note },
+        audience: ALL,
+      });
     case 'milestone.release':
       if (m.status !== 'submitted') return wrong();
-      return accept({ type: 'milestone.released', data: { milestoneId: m.id, amount: m.amount, auto: false }, audience: ALL });
+      return accept({
+        type: 'milestone.released',
+        data: { milestoneId: m.id, amount: m.amount, auto: false },
+        audience: ALL,
+      });
   }
 }
 
-function statusReport(state: RoomState, command: CommandOf<'statusReport.submit'>, actor: PartyActor): DomainResult {
+function statusReport(
+  state: RoomState,
+  command: CommandOf<'statusReport.submit'>,
+  actor: PartyActor,
+): DomainResult {
   if (actor.role !== 'freelancer') return forbidden(actor, 'file status reports');
-  if (state.phase !== 'active') return reject('CONFLICT', `status reports are filed in an active contract (phase ${state.phase})`);
+  if (state.phase !== 'active')
+    return reject('CONFLICT', `status reports are filed in an active contract (phase ${state.phase})`);
   if (!(Date.parse(command.periodStart) <= Date.parse(command.periodEnd))) {
     return reject('INVALID', 'periodStart must not be after periodEnd');
   }
   const fixed = state.termsInForce?.terms.kind === 'fixed';
-  if (!fixed && command.progress.length > 0) return reject('INVALID', 'progress is reported on milestones of fixed terms only');
+  if (!fixed && command.progress.length > 0)
+    return reject('INVALID', 'progress is reported on milestones of fixed terms only');
   const missing = command.progress.find((p) => !findMilestone(state, p.milestoneId));
   if (missing) return reject('NOT_FOUND', `no milestone ${missing.milestoneId}`);
   return accept({
@@ -303,7 +346,8 @@ function feedback(
   if (state.phase !== 'ended') return reject('CONFLICT', 'feedback opens when the contract ends');
   if (state.revealed != null) return reject('CONFLICT', 'the feedback window has closed');
   const closes = config ? feedbackClosesAt(state, config) : null;
-  if (closes && now.getTime() >= closes.getTime()) return reject('CONFLICT', 'the feedback window has closed');
+  if (closes && now.getTime() >= closes.getTime())
+    return reject('CONFLICT', 'the feedback window has closed');
   const side = actor.side;
   if (state.feedback[side] != null) return reject('CONFLICT', 'your feedback is already submitted');
   const mine = { rating: command.public.rating, comment: command.public.comment };

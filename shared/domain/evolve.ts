@@ -25,7 +25,12 @@ function requirePhase(state: RoomState, event: AnyEvent, ...phases: RoomState['p
   invariant(phases.includes(state.phase), event, `not allowed in phase ${state.phase}`);
 }
 
-function closeOpen(state: RoomState, event: AnyEvent, version: number, status: Proposal['status']): Proposal[] {
+function closeOpen(
+  state: RoomState,
+  event: AnyEvent,
+  version: number,
+  status: Proposal['status'],
+): Proposal[] {
   invariant(state.openProposalVersion === version, event, `version ${version} is not the open proposal`);
   return state.proposals.map((p) => (p.version === version ? { ...p, status, closedAt: event.at } : p));
 }
@@ -188,7 +193,13 @@ const handlers: Handlers = {
       submittedAt: e.at,
       submissions: [
         ...m.submissions,
-        { seq: e.seq, at: e.at, by: e.actor.id, note: e.data.note, files: e.data.files.map((f) => ({ ...f })) },
+        {
+          seq: e.seq,
+          at: e.at,
+          by: e.actor.id,
+          note: e.data.note,
+          files: e.data.files.map((f) => ({ ...f })),
+        },
       ],
     })),
   'milestone.changesRequested': (state, e) =>
@@ -236,7 +247,9 @@ const handlers: Handlers = {
       endedBy: e.data.by,
       endReason: e.data.reason,
       proposals:
-        state.openProposalVersion == null ? state.proposals : closeOpen(state, e, state.openProposalVersion, 'expired'),
+        state.openProposalVersion == null
+          ? state.proposals
+          : closeOpen(state, e, state.openProposalVersion, 'expired'),
       openProposalVersion: null,
     };
   },
@@ -248,7 +261,12 @@ const handlers: Handlers = {
       ...state,
       feedback: {
         ...state.feedback,
-        [e.data.side]: { by: e.actor.id, at: e.at, public: { ...e.data.public }, private: { ...e.data.private } },
+        [e.data.side]: {
+          by: e.actor.id,
+          at: e.at,
+          public: { ...e.data.public },
+          private: { ...e.data.private },
+        },
       },
     };
   },

@@ -31,8 +31,25 @@ export {
 export { redactState, visibleTo } from './visibility.js';
 
 export { SYSTEM_ACTOR, UserIdentitySchema } from '../schemas/common.js';
-export type { Actor, Audience, PartyActor, Phase, Role, Side, SystemActor, UserIdentity } from '../schemas/common.js';
+export type {
+  Actor,
+  Audience,
+  PartyActor,
+  Phase,
+  Role,
+  Side,
+  SystemActor,
+  UserIdentity,
+} from '../schemas/common.js';
 export type { Command, CommandOf, CommandType, InternalCommand } from '../schemas/commands.js';
 export type { ErrorCode } from '../schemas/errors.js';
-export type { EventData, EventDraft, EventDraftOf, EventType, RoomEvent, StoredEvent, StoredEventOf } from '../schemas/events.js';
+export type {
+  EventData,
+  EventDraft,
+  EventDraftOf,
+  EventType,
+  RoomEvent,
+  StoredEvent,
+  StoredEventOf,
+} from '../schemas/events.js';
 export type { Terms, TermsKind, TermsMilestone } from '../schemas/terms.js';

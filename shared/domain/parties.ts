@@ -14,11 +14,7 @@ export function resolveParty(state: RoomState, user: UserIdentity): PartyActor |
   if (user.id === state.clientId) return { id: user.id, side: 'client', role: 'client' };
   if (user.id === state.freelancerId) return { id: user.id, side: 'freelancer', role: 'freelancer' };
   if (state.interviewerIds.includes(user.id)) return { id: user.id, side: 'client', role: 'interviewer' };
-  if (
-    state.agencyId != null &&
-    user.agency?.role === 'manager' &&
-    user.agency.id === state.agencyId
-  ) {
+  if (state.agencyId != null && user.agency?.role === 'manager' && user.agency.id === state.agencyId) {
     return { id: user.id, side: 'freelancer', role: 'agency_manager', onBehalfOf: state.freelancerId };
   }
   return null;

@@ -1,7 +1,16 @@
 import type { Side } from '../schemas/common.js';
 import type { FeedbackEntry, Milestone, Proposal, RoomState } from '../schemas/room.js';
 
-export type { RoomState, RoomView, Milestone, Proposal, MessageMeta, RoomFile, FeedbackEntry, StatusReport } from '../schemas/room.js';
+export type {
+  RoomState,
+  RoomView,
+  Milestone,
+  Proposal,
+  MessageMeta,
+  RoomFile,
+  FeedbackEntry,
+  StatusReport,
+} from '../schemas/room.js';
 
 /** The state of a room before its `room.created` (seq 0). */
 export function emptyRoomState(roomId: string): RoomState {

@@ -62,7 +62,11 @@ export function tick(state: RoomState, now: Date, config: DomainConfig): EventDr
   const events: EventDraft[] = [];
   if (state.phase === 'active' || state.phase === 'ended') {
     for (const m of state.milestones) {
-      if (m.status === 'submitted' && m.submittedAt != null && time(m.submittedAt) + ms(config.reviewWindowSeconds) <= t) {
+      if (
+        m.status === 'submitted' &&
+        m.submittedAt != null &&
+        time(m.submittedAt) + ms(config.reviewWindowSeconds) <= t
+      ) {
         events.push({
           type: 'milestone.released',
           data: { milestoneId: m.id, amount: m.amount, auto: true },
@@ -104,7 +108,11 @@ export function tick(state: RoomState, now: Date, config: DomainConfig): EventDr
       });
     }
     if (elapsed >= ms(config.inactivityCloseSeconds)) {
-      events.push({ type: 'contract.ended', data: { by: 'system', reason: 'inactivity' }, audience: { kind: 'all' } });
+      events.push({
+        type: 'contract.ended',
+        data: { by: 'system', reason: 'inactivity' },
+        audience: { kind: 'all' },
+      });
     }
   }
   if (state.phase === 'ended' && state.revealed == null) {
@@ -133,7 +141,8 @@ export function nextDeadline(state: RoomState, config: DomainConfig): Date | nul
   const candidates: number[] = [];
   if (state.phase === 'active' || state.phase === 'ended') {
     for (const m of state.milestones) {
-      if (m.status === 'submitted' && m.submittedAt != null) candidates.push(time(m.submittedAt) + ms(config.reviewWindowSeconds));
+      if (m.status === 'submitted' && m.submittedAt != null)
+        candidates.push(time(m.submittedAt) + ms(config.reviewWindowSeconds));
     }
   }
   if (state.phase === 'active') {

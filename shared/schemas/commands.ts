@@ -1,13 +1,5 @@
 import { z } from 'zod';
-import {
-  DateLikeSchema,
-  IdSchema,
-  LIMITS,
-  SeqSchema,
-  VersionSchema,
-  text,
-  uniqueBy,
-} from './common.js';
+import { DateLikeSchema, IdSchema, LIMITS, SeqSchema, VersionSchema, text, uniqueBy } from './common.js';
 import { TermsSchema } from './terms.js';
 
 const FileIdsSchema = z

@@ -30,7 +30,10 @@ export const IdSchema = z
   .string()
   .min(1)
   .max(LIMITS.idLength)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:@-]*$/, 'must be letters, digits or _ . : @ - and start with a letter or digit');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.:@-]*$/,
+    'must be letters, digits or _ . : @ - and start with a letter or digit',
+  );
 export type Id = z.infer<typeof IdSchema>;
 
 /** A room's event sequence number: 1, 2, 3 … */
@@ -46,7 +49,9 @@ export const TimestampSchema = z.iso.datetime({ offset: true });
 export const DateLikeSchema = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
 /** ISO 4217 currency code, uppercase. */
-export const CurrencySchema = z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter uppercase ISO currency code');
+export const CurrencySchema = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'must be a 3-letter uppercase ISO currency code');
 /** Money: integer minor units (cents), strictly positive. Never floats. */
 export const AmountSchema = z.number().int().positive().max(LIMITS.money);
 
@@ -79,7 +84,11 @@ export type SystemActor = z.infer<typeof SystemActorSchema>;
 export const ActorSchema = z.union([SystemActorSchema, PartyActorSchema]);
 export type Actor = z.infer<typeof ActorSchema>;
 
-export const SYSTEM_ACTOR: SystemActor = Object.freeze({ id: 'system', side: 'system', role: 'system' }) as SystemActor;
+export const SYSTEM_ACTOR: SystemActor = Object.freeze({
+  id: 'system',
+  side: 'system',
+  role: 'system',
+}) as SystemActor;
 
 /** Who may see an event: everyone in the room, one side, or one user. */
 export const AudienceSchema = z.discriminatedUnion('kind', [

@@ -57,7 +57,11 @@ export const EventDataSchemas = {
   /** The hire: the accepted version becomes the contract; phase `active`. */
   'contract.started': z.object({ version: VersionSchema }),
   'milestone.funded': z.object({ milestoneId: IdSchema, amount: AmountSchema, currency: CurrencySchema }),
-  'milestone.submitted': z.object({ milestoneId: IdSchema, note: z.string(), files: z.array(FrozenFileSchema) }),
+  'milestone.submitted': z.object({
+    milestoneId: IdSchema,
+    note: z.string(),
+    files: z.array(FrozenFileSchema),
+  }),
   'milestone.changesRequested': z.object({ milestoneId: IdSchema, note: z.string() }),
   /** `auto: true` when the review window closed without an answer from the client side. */
   'milestone.released': z.object({ milestoneId: IdSchema, amount: AmountSchema, auto: z.boolean() }),
@@ -110,7 +114,9 @@ export type EventData<T extends EventType> = z.infer<(typeof EventDataSchemas)[T
 export const EVENT_TYPES = Object.keys(EventDataSchemas) as EventType[];
 
 /** What decide and tick produce: an event before the server stamps it with seq, time, actor and hashes. */
-export type EventDraft = { [T in EventType]: { type: T; data: EventData<T>; audience: z.infer<typeof AudienceSchema> } }[EventType];
+export type EventDraft = {
+  [T in EventType]: { type: T; data: EventData<T>; audience: z.infer<typeof AudienceSchema> };
+}[EventType];
 export type EventDraftOf<T extends EventType> = Extract<EventDraft, { type: T }>;
 
 /** The server's stamp on a draft. */

@@ -111,8 +111,15 @@ export const EventsResponseSchema = z.object({
   events: z.array(RoomEventSchema),
   seq: SeqPositionSchema,
 });
-export const FileUploadResponseSchema = z.object({ ok: z.literal(true), file: FileInfoSchema, event: RoomEventSchema });
-export const CandidaciesResponseSchema = z.object({ ok: z.literal(true), candidacies: z.array(CandidacySchema) });
+export const FileUploadResponseSchema = z.object({
+  ok: z.literal(true),
+  file: FileInfoSchema,
+  event: RoomEventSchema,
+});
+export const CandidaciesResponseSchema = z.object({
+  ok: z.literal(true),
+  candidacies: z.array(CandidacySchema),
+});
 export const NotificationsResponseSchema = z.object({
   ok: z.literal(true),
   notifications: z.array(NotificationSchema),

@@ -14,7 +14,14 @@ import { PrivateFeedbackSchema, ProgressItemSchema, PublicFeedbackSchema } from 
 import { FrozenFileSchema } from './events.js';
 import { TermsSchema } from './terms.js';
 
-export const ProposalStatusSchema = z.enum(['open', 'accepted', 'declined', 'withdrawn', 'countered', 'expired']);
+export const ProposalStatusSchema = z.enum([
+  'open',
+  'accepted',
+  'declined',
+  'withdrawn',
+  'countered',
+  'expired',
+]);
 export type ProposalStatus = z.infer<typeof ProposalStatusSchema>;
 
 export const ProposalSchema = z.object({
@@ -29,7 +36,13 @@ export const ProposalSchema = z.object({
 });
 export type Proposal = z.infer<typeof ProposalSchema>;
 
-export const MilestoneStatusSchema = z.enum(['pending', 'funded', 'submitted', 'changes_requested', 'released']);
+export const MilestoneStatusSchema = z.enum([
+  'pending',
+  'funded',
+  'submitted',
+  'changes_requested',
+  'released',
+]);
 export type MilestoneStatus = z.infer<typeof MilestoneStatusSchema>;
 
 export const SubmissionSchema = z.object({

@@ -11,7 +11,10 @@ import { RoomViewSchema } from './room.js';
 /** A command's idempotency key: a UUID chosen by the sender. */
 export const ClientIdSchema = z.uuid();
 
-export const RoomJoinPayloadSchema = z.strictObject({ roomId: IdSchema, since: SeqPositionSchema.optional() });
+export const RoomJoinPayloadSchema = z.strictObject({
+  roomId: IdSchema,
+  since: SeqPositionSchema.optional(),
+});
 export const RoomLeavePayloadSchema = z.strictObject({ roomId: IdSchema });
 export const RoomSyncPayloadSchema = z.strictObject({ roomId: IdSchema, since: SeqPositionSchema });
 export const RoomCommandPayloadSchema = z.strictObject({
@@ -59,8 +62,16 @@ export type RoomCommandAck = z.infer<typeof RoomCommandAckSchema>;
 // ---- Server → client payloads ----
 
 export const RoomEventPayloadSchema = z.object({ roomId: IdSchema, event: RoomEventSchema });
-export const RoomReadBroadcastSchema = z.object({ roomId: IdSchema, userId: IdSchema, seq: SeqPositionSchema });
-export const RoomTypingBroadcastSchema = z.object({ roomId: IdSchema, userId: IdSchema, typing: z.boolean() });
+export const RoomReadBroadcastSchema = z.object({
+  roomId: IdSchema,
+  userId: IdSchema,
+  seq: SeqPositionSchema,
+});
+export const RoomTypingBroadcastSchema = z.object({
+  roomId: IdSchema,
+  userId: IdSchema,
+  typing: z.boolean(),
+});
 export const RoomPresencePayloadSchema = z.object({ roomId: IdSchema, online: z.array(IdSchema) });
 export const NotificationPayloadSchema = NotificationSchema;
 export const CandidacyUpdatedPayloadSchema = z.object({ candidacy: CandidacySchema });

@@ -43,7 +43,11 @@ export const StipendTermsSchema = z.strictObject({
  * The whole terms of a proposal (never a patch): `fixed` carries milestones, `hourly` a rate and
  * a weekly limit, `stipend` a weekly amount; the other kinds' fields are refused.
  */
-export const TermsSchema = z.discriminatedUnion('kind', [FixedTermsSchema, HourlyTermsSchema, StipendTermsSchema]);
+export const TermsSchema = z.discriminatedUnion('kind', [
+  FixedTermsSchema,
+  HourlyTermsSchema,
+  StipendTermsSchema,
+]);
 export type Terms = z.infer<typeof TermsSchema>;
 export type FixedTerms = z.infer<typeof FixedTermsSchema>;
 export type TermsKind = Terms['kind'];

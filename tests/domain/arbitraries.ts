@@ -1,5 +1,11 @@
 import fc from 'fast-check';
-import { decide, messageList, type Command, type DomainConfig, type RoomState } from '../../shared/domain/index.js';
+import {
+  decide,
+  messageList,
+  type Command,
+  type DomainConfig,
+  type RoomState,
+} from '../../shared/domain/index.js';
 import type { Terms } from '../../shared/schemas/terms.js';
 import { PARTIES, Scenario, type PartyWho } from './helpers.js';
 
@@ -66,11 +72,23 @@ const intent: fc.Arbitrary<Intent> = fc.oneof(
       file: small,
     }),
   },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('report' as const), percent: fc.nat({ max: 100 }), withProgress: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('report' as const),
+      percent: fc.nat({ max: 100 }),
+      withProgress: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ t: 'end' as const }) },
   {
     weight: 5,
-    arbitrary: fc.record({ t: fc.constant('feedback' as const), rating: fc.integer({ min: 1, max: 5 }), score: fc.nat({ max: 10 }), n: fc.nat({ max: 99 }) }),
+    arbitrary: fc.record({
+      t: fc.constant('feedback' as const),
+      rating: fc.integer({ min: 1, max: 5 }),
+      score: fc.nat({ max: 10 }),
+      n: fc.nat({ max: 99 }),
+    }),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('share' as const), file: fc.nat({ max: 3 }) }) },
 );
@@ -81,7 +99,12 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
 );
 
 const hire: Step[] = [
-  { kind: 'command', who: 'client', intent: { t: 'propose', variant: 0, amounts: [100, 200, 300] }, advance: 1 },
+  {
+    kind: 'command',
+    who: 'client',
+    intent: { t: 'propose', variant: 0, amounts: [100, 200, 300] },
+    advance: 1,
+  },
   { kind: 'command', who: 'freelancer', intent: { t: 'accept', open: true, version: 1 }, advance: 1 },
 ];
 const end: Step = { kind: 'command', who: 'client', intent: { t: 'end' }, advance: 1 };
@@ -110,19 +133,33 @@ function termsFor(state: RoomState, variant: number, amounts: number[]): Terms {
     milestones: amounts.map((amount, i) => ({ id: `m${i + 1}`, title: `M${i + 1}`, amount })),
   };
   if (variant === 0 || !current || current.kind !== 'fixed') {
-    if (variant === 1) return { kind: 'hourly', currency: 'USD', hourlyRate: amounts[0]!, weeklyLimitHours: 10 };
+    if (variant === 1)
+      return { kind: 'hourly', currency: 'USD', hourlyRate: amounts[0]!, weeklyLimitHours: 10 };
     if (variant === 2) return { kind: 'stipend', currency: 'USD', weeklyAmount: amounts[0]! };
     return fresh;
   }
   // Amendments of the fixed terms in force: add one, reprice pending ones, or anything (maybe unsafe).
-  const milestones = state.milestones.map((m) => ({ id: m.id, title: m.title, amount: m.amount, ...(m.dueDate ? { dueDate: m.dueDate } : {}) }));
+  const milestones = state.milestones.map((m) => ({
+    id: m.id,
+    title: m.title,
+    amount: m.amount,
+    ...(m.dueDate ? { dueDate: m.dueDate } : {}),
+  }));
   if (variant === 3) {
-    return { ...current, milestones: [...milestones, { id: `n${state.proposals.length + 1}`, title: 'New', amount: amounts[0]! }] };
+    return {
+      ...current,
+      milestones: [
+        ...milestones,
+        { id: `n${state.proposals.length + 1}`, title: 'New', amount: amounts[0]! },
+      ],
+    };
   }
   if (variant === 4) {
     return {
       ...current,
-      milestones: milestones.map((m, i) => (state.milestones[i]?.status === 'pending' ? { ...m, amount: amounts[i % amounts.length]! } : m)),
+      milestones: milestones.map((m, i) =>
+        state.milestones[i]?.status === 'pending' ? { ...m, amount: amounts[i % amounts.length]! } : m,
+      ),
     };
   }
   return fresh;
@@ -139,7 +176,8 @@ const READY: Record<'fund' | 'submit' | 'requestChanges' | 'release', string[]> 
 function autoWho(s: Scenario, intent: Intent, seed: number): PartyWho {
   const clientSide: PartyWho = seed % 2 === 0 ? 'client' : 'interviewer';
   const freelancerSide: PartyWho = seed % 2 === 0 ? 'freelancer' : 'agency_manager';
-  const open = s.state.openProposalVersion == null ? undefined : s.state.proposals[s.state.openProposalVersion - 1];
+  const open =
+    s.state.openProposalVersion == null ? undefined : s.state.proposals[s.state.openProposalVersion - 1];
   switch (intent.t) {
     case 'fund':
     case 'requestChanges':
@@ -154,7 +192,8 @@ function autoWho(s: Scenario, intent: Intent, seed: number): PartyWho {
     case 'feedback':
       return seed % 2 === 0 ? 'client' : 'freelancer';
     case 'propose':
-      if (!open) return s.state.phase === 'interview' ? clientSide : seed % 4 < 2 ? clientSide : freelancerSide;
+      if (!open)
+        return s.state.phase === 'interview' ? clientSide : seed % 4 < 2 ? clientSide : freelancerSide;
       return open.authorSide === 'client' ? freelancerSide : clientSide;
     case 'accept':
     case 'decline':
@@ -197,7 +236,8 @@ export function commandFor(s: Scenario, who: PartyWho, intent: Intent): Command 
     case 'accept':
     case 'decline':
     case 'withdraw': {
-      const version = intent.open && state.openProposalVersion != null ? state.openProposalVersion : intent.version;
+      const version =
+        intent.open && state.openProposalVersion != null ? state.openProposalVersion : intent.version;
       return { type: `terms.${intent.t}`, version };
     }
     case 'fund':
@@ -211,9 +251,15 @@ export function commandFor(s: Scenario, who: PartyWho, intent: Intent): Command 
         `m${intent.milestone}`;
       if (intent.t === 'fund') return { type: 'milestone.fund', milestoneId };
       if (intent.t === 'release') return { type: 'milestone.release', milestoneId };
-      if (intent.t === 'requestChanges') return { type: 'milestone.requestChanges', milestoneId, note: 'please' };
+      if (intent.t === 'requestChanges')
+        return { type: 'milestone.requestChanges', milestoneId, note: 'please' };
       const file = pick(files, intent.file);
-      return { type: 'milestone.submit', milestoneId, note: 'delivered', ...(file && intent.file % 2 === 0 ? { fileIds: [file] } : {}) };
+      return {
+        type: 'milestone.submit',
+        milestoneId,
+        note: 'delivered',
+        ...(file && intent.file % 2 === 0 ? { fileIds: [file] } : {}),
+      };
     }
     case 'report': {
       const m = pick(state.milestones, intent.percent);
@@ -274,11 +320,20 @@ export function runHistory(steps: Step[], check?: (s: Scenario, before: RoomStat
 }
 
 /** Values canonicalJson takes: the JSON types, dates, and undefined in arrays and objects. */
-export function canonicalValueArb(text: fc.Arbitrary<string>, key: fc.Arbitrary<string>): fc.Arbitrary<unknown> {
+export function canonicalValueArb(
+  text: fc.Arbitrary<string>,
+  key: fc.Arbitrary<string>,
+): fc.Arbitrary<unknown> {
   return fc.letrec((tie) => ({
     node: fc.oneof(
       { depthSize: 'small' },
-      fc.oneof(text, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null)),
+      fc.oneof(
+        text,
+        fc.integer(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.boolean(),
+        fc.constant(null),
+      ),
       fc.date({ noInvalidDate: true }),
       fc.array(fc.oneof(tie('node'), fc.constant(undefined))),
       fc.dictionary(key, fc.oneof(tie('node'), fc.constant(undefined))),

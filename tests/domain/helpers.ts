@@ -65,7 +65,13 @@ export function deepFreeze<T>(value: T): T {
 }
 
 /** Stamps drafts as the server would (seq, time, actor, a chain of stand-in hashes). */
-export function stamp(state: RoomState, drafts: EventDraft[], actor: Actor, at: Date, prevHash: string | null): StoredEvent[] {
+export function stamp(
+  state: RoomState,
+  drafts: EventDraft[],
+  actor: Actor,
+  at: Date,
+  prevHash: string | null,
+): StoredEvent[] {
   let seq = state.seq;
   let prev = prevHash;
   return drafts.map((draft) => {
@@ -154,7 +160,14 @@ export class Scenario {
 
   share(who: PartyWho, fileId: string): StoredEvent[] {
     return this.internal(
-      { type: 'file.share', fileId, name: `${fileId}.pdf`, size: 10, contentType: 'application/pdf', sha256: SHA(fileId.at(-1) ?? '0') },
+      {
+        type: 'file.share',
+        fileId,
+        name: `${fileId}.pdf`,
+        size: 10,
+        contentType: 'application/pdf',
+        sha256: SHA(fileId.at(-1) ?? '0'),
+      },
       this.actor(who),
     );
   }
@@ -173,7 +186,8 @@ export class Scenario {
 }
 
 export function expectOk(result: DomainResult, types: string[]): void {
-  if (!result.ok) expect.fail(`expected ${types.join(', ')}, got ${result.error.code}: ${result.error.message}`);
+  if (!result.ok)
+    expect.fail(`expected ${types.join(', ')}, got ${result.error.code}: ${result.error.message}`);
   expect(result.events.map((e) => e.type)).toEqual(types);
 }
 

@@ -42,11 +42,15 @@ describe('domain properties', () => {
             if (!parsed.success) throw new Error(`${e.type}: ${parsed.error.message}`);
           }
           expect(s.state.proposals.map((p) => p.version)).toEqual(s.state.proposals.map((_, i) => i + 1));
-          expect(s.state.proposals.filter((p) => p.status === 'open').length).toBe(s.state.openProposalVersion == null ? 0 : 1);
+          expect(s.state.proposals.filter((p) => p.status === 'open').length).toBe(
+            s.state.openProposalVersion == null ? 0 : 1,
+          );
           if (s.state.phase === 'offer') expect(s.state.openProposalVersion).not.toBeNull();
         });
         accepted += h.accepted;
-        const versions = h.s.log.filter((e) => e.type === 'terms.proposed').map((e) => (e.data as { version: number }).version);
+        const versions = h.s.log
+          .filter((e) => e.type === 'terms.proposed')
+          .map((e) => (e.data as { version: number }).version);
         expect(versions).toEqual(versions.map((_, i) => i + 1));
       }),
       RUNS,
@@ -63,7 +67,9 @@ describe('domain properties', () => {
         expect(fold(s.log)).toEqual(s.state);
         expect(RoomStateSchema.safeParse(JSON.parse(JSON.stringify(s.state))).error).toBeUndefined();
         const cut = cutSeed % (s.log.length + 1);
-        const snapshot = JSON.parse(JSON.stringify(fold(s.log.slice(0, cut), emptyRoomState('room-1')))) as RoomState;
+        const snapshot = JSON.parse(
+          JSON.stringify(fold(s.log.slice(0, cut), emptyRoomState('room-1'))),
+        ) as RoomState;
         expect(fold(s.log.slice(cut), snapshot)).toEqual(s.state);
       }),
       RUNS,
@@ -81,7 +87,8 @@ describe('domain properties', () => {
         const { s } = runHistory(steps);
         const states = statesOf(s.log);
         const viewers = viewersOf(s.state);
-        const authorOf = (marker: string) => (marker.includes('-client-') ? USERS.client.id : USERS.freelancer.id);
+        const authorOf = (marker: string) =>
+          marker.includes('-client-') ? USERS.client.id : USERS.freelancer.id;
         const leaks = (json: string, viewer: PartyActor, revealed: boolean) => {
           for (const m of json.matchAll(/PRIVATE-(client|freelancer)-\d+/g)) {
             if (authorOf(m[0]) !== viewer.id) return `private ${m[0]} to ${viewer.id}`;
@@ -101,7 +108,9 @@ describe('domain properties', () => {
             if (event.type === 'feedback.submitted') expect(event.actor.id).toBe(viewer.id);
           });
           for (const state of states) {
-            expect(leaks(JSON.stringify(redactState(state, viewer)), viewer, state.revealed != null)).toBeNull();
+            expect(
+              leaks(JSON.stringify(redactState(state, viewer)), viewer, state.revealed != null),
+            ).toBeNull();
           }
         }
         if (s.state.revealed) revealedRuns += 1;

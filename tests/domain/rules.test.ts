@@ -15,7 +15,16 @@ import {
   visibleTo,
   type StoredEvent,
 } from '../../shared/domain/index.js';
-import { SYSTEM, Scenario, USERS, expectError, expectOk, fixedTerms, hourlyTerms, stipendTerms } from './helpers.js';
+import {
+  SYSTEM,
+  Scenario,
+  USERS,
+  expectError,
+  expectOk,
+  fixedTerms,
+  hourlyTerms,
+  stipendTerms,
+} from './helpers.js';
 import { canonicalValueArb } from './arbitraries.js';
 import type { Terms } from '../../shared/schemas/terms.js';
 
@@ -30,8 +39,16 @@ describe('parties', () => {
   it('resolves each role and nobody else', () => {
     const s = Scenario.created();
     expect(resolveParty(s.state, USERS.client)).toEqual({ id: 'alice', side: 'client', role: 'client' });
-    expect(resolveParty(s.state, USERS.interviewer)).toEqual({ id: 'dave', side: 'client', role: 'interviewer' });
-    expect(resolveParty(s.state, USERS.freelancer)).toEqual({ id: 'bob', side: 'freelancer', role: 'freelancer' });
+    expect(resolveParty(s.state, USERS.interviewer)).toEqual({
+      id: 'dave',
+      side: 'client',
+      role: 'interviewer',
+    });
+    expect(resolveParty(s.state, USERS.freelancer)).toEqual({
+      id: 'bob',
+      side: 'freelancer',
+      role: 'freelancer',
+    });
     expect(resolveParty(s.state, USERS.agency_manager)).toEqual({
       id: 'carol',
       side: 'freelancer',
@@ -46,14 +63,21 @@ describe('parties', () => {
 
   it('a principal who is also a manager keeps the principal role', () => {
     const s = Scenario.created();
-    expect(resolveParty(s.state, { id: 'bob', agency: { id: 'acme', role: 'manager' } })?.role).toBe('freelancer');
-    expect(resolveParty(s.state, { id: 'alice', agency: { id: 'acme', role: 'manager' } })?.role).toBe('client');
+    expect(resolveParty(s.state, { id: 'bob', agency: { id: 'acme', role: 'manager' } })?.role).toBe(
+      'freelancer',
+    );
+    expect(resolveParty(s.state, { id: 'alice', agency: { id: 'acme', role: 'manager' } })?.role).toBe(
+      'client',
+    );
   });
 
   it('managers are parties only once the room knows the agency', () => {
     const s = Scenario.created({ agency: false });
     expect(resolveParty(s.state, USERS.agency_manager)).toBeNull();
-    expectError(decide(s.state, { type: 'room.assignAgency', agencyId: 'acme' }, s.actor('client'), s.now), 'FORBIDDEN');
+    expectError(
+      decide(s.state, { type: 'room.assignAgency', agencyId: 'acme' }, s.actor('client'), s.now),
+      'FORBIDDEN',
+    );
     s.internal({ type: 'room.assignAgency', agencyId: 'acme' }, SYSTEM);
     expect(resolveParty(s.state, USERS.agency_manager)?.role).toBe('agency_manager');
     expectError(decide(s.state, { type: 'room.assignAgency', agencyId: 'acme' }, SYSTEM, s.now), 'CONFLICT');
@@ -63,7 +87,12 @@ describe('parties', () => {
     const s = Scenario.created();
     s.run('client', { type: 'terms.propose', terms: fixedTerms() });
     const [accepted] = s.run('agency_manager', { type: 'terms.accept', version: 1 });
-    expect(accepted?.actor).toEqual({ id: 'carol', side: 'freelancer', role: 'agency_manager', onBehalfOf: 'bob' });
+    expect(accepted?.actor).toEqual({
+      id: 'carol',
+      side: 'freelancer',
+      role: 'agency_manager',
+      onBehalfOf: 'bob',
+    });
     expect(s.state.phase).toBe('active');
   });
 
@@ -92,25 +121,50 @@ describe('room creation and files', () => {
     expectError(decide(empty, { type: 'message.post', text: 'x' }, client, new Date()), 'NOT_FOUND');
     const s = Scenario.created();
     expectError(decide(s.state, { ...cmd }, client, s.now), 'CONFLICT');
-    expect(s.state).toMatchObject({ id: 'room-1', phase: 'interview', jobId: 'job-1', agencyId: 'acme', seq: 1 });
+    expect(s.state).toMatchObject({
+      id: 'room-1',
+      phase: 'interview',
+      jobId: 'job-1',
+      agencyId: 'acme',
+      seq: 1,
+    });
   });
 
   it('files: shared once, referenced only within their room, frozen by hash in submissions', () => {
     const s = hired();
     s.share('freelancer', 'f1');
     expectError(
-      decide(s.state, { type: 'file.share', fileId: 'f1', name: 'x', size: 1, contentType: 'a/b', sha256: 'a'.repeat(64) }, s.actor('client'), s.now),
+      decide(
+        s.state,
+        { type: 'file.share', fileId: 'f1', name: 'x', size: 1, contentType: 'a/b', sha256: 'a'.repeat(64) },
+        s.actor('client'),
+        s.now,
+      ),
       'CONFLICT',
     );
     s.run('client', { type: 'milestone.fund', milestoneId: 'm1' });
-    const [submitted] = s.run('freelancer', { type: 'milestone.submit', milestoneId: 'm1', note: 'n', fileIds: ['f1'] });
-    expect(submitted?.data).toEqual({ milestoneId: 'm1', note: 'n', files: [{ id: 'f1', name: 'f1.pdf', sha256: '1'.repeat(64) }] });
+    const [submitted] = s.run('freelancer', {
+      type: 'milestone.submit',
+      milestoneId: 'm1',
+      note: 'n',
+      fileIds: ['f1'],
+    });
+    expect(submitted?.data).toEqual({
+      milestoneId: 'm1',
+      note: 'n',
+      files: [{ id: 'f1', name: 'f1.pdf', sha256: '1'.repeat(64) }],
+    });
     expect(s.state.milestones[0]?.submissions[0]?.files[0]?.sha256).toBe('1'.repeat(64));
     // Ids that are not own properties (e.g. inherited from Object.prototype) are not files.
     expectError(s.try('client', { type: 'message.post', text: 'x', fileIds: ['constructor'] }), 'INVALID');
     s.run('client', { type: 'contract.end' });
     expectError(
-      decide(s.state, { type: 'file.share', fileId: 'f9', name: 'x', size: 1, contentType: 'a/b', sha256: 'a'.repeat(64) }, s.actor('client'), s.now),
+      decide(
+        s.state,
+        { type: 'file.share', fileId: 'f9', name: 'x', size: 1, contentType: 'a/b', sha256: 'a'.repeat(64) },
+        s.actor('client'),
+        s.now,
+      ),
       'CONFLICT',
     );
   });
@@ -119,24 +173,34 @@ describe('room creation and files', () => {
     const s = Scenario.created();
     const seqs = Array.from({ length: 300 }, (_, i) => s.post(i % 2 ? 'client' : 'freelancer'));
     const before = s.state;
-    for (const seq of [MESSAGE_CHUNK - 1, MESSAGE_CHUNK, 2 * MESSAGE_CHUNK]) s.run(seq % 2 ? 'client' : 'freelancer', { type: 'message.edit', seq, text: 'edited' });
+    for (const seq of [MESSAGE_CHUNK - 1, MESSAGE_CHUNK, 2 * MESSAGE_CHUNK])
+      s.run(seq % 2 ? 'client' : 'freelancer', { type: 'message.edit', seq, text: 'edited' });
     s.run(seqs[0]! % 2 ? 'client' : 'freelancer', { type: 'message.delete', seq: seqs[0]! });
     expect(messageList(s.state.messages).map((m) => m.seq)).toEqual(seqs);
-    expect(messageList(s.state.messages).filter((m) => m.edited).map((m) => m.seq)).toEqual([MESSAGE_CHUNK - 1, MESSAGE_CHUNK, 2 * MESSAGE_CHUNK]);
+    expect(
+      messageList(s.state.messages)
+        .filter((m) => m.edited)
+        .map((m) => m.seq),
+    ).toEqual([MESSAGE_CHUNK - 1, MESSAGE_CHUNK, 2 * MESSAGE_CHUNK]);
     expect(messageAt(s.state.messages, seqs[0]!)?.deleted).toBe(true);
     expect(messageAt(before.messages, MESSAGE_CHUNK)?.edited).toBe(false);
     expect(messageAt(before.messages, seqs[0]!)?.deleted).toBe(false);
     expect(messageAt(s.state.messages, 1)).toBeUndefined();
     expect(messageAt(s.state.messages, 10_000)).toBeUndefined();
     // Chunks are keyed by small offsets, which objects copy cheaply (not by seqs in the hundreds).
-    for (const chunk of Object.values(s.state.messages)) expect(Object.keys(chunk).every((k) => Number(k) < MESSAGE_CHUNK)).toBe(true);
+    for (const chunk of Object.values(s.state.messages))
+      expect(Object.keys(chunk).every((k) => Number(k) < MESSAGE_CHUNK)).toBe(true);
   });
 
   it('messages: edits and deletes are kept as events, deleted ones cannot change again', () => {
     const s = Scenario.created();
     const seq = s.post('interviewer');
     s.run('interviewer', { type: 'message.edit', seq, text: 'better' });
-    expect(messageAt(s.state.messages, seq)).toMatchObject({ authorId: 'dave', edited: true, deleted: false });
+    expect(messageAt(s.state.messages, seq)).toMatchObject({
+      authorId: 'dave',
+      edited: true,
+      deleted: false,
+    });
     s.run('interviewer', { type: 'message.delete', seq });
     expectError(s.try('interviewer', { type: 'message.edit', seq, text: 'again' }), 'CONFLICT');
     expectError(s.try('interviewer', { type: 'message.delete', seq }), 'CONFLICT');
@@ -202,9 +266,15 @@ describe('terms and phases', () => {
     s.run('client', { type: 'milestone.release', milestoneId: 'm3' });
     const base = fixedTerms([100, 200, 300]);
     const withMilestones = (ms: typeof base.milestones) => ({ ...base, milestones: ms });
-    const [m1, m2, m3] = base.milestones as [(typeof base.milestones)[0], (typeof base.milestones)[0], (typeof base.milestones)[0]];
+    const [m1, m2, m3] = base.milestones as [
+      (typeof base.milestones)[0],
+      (typeof base.milestones)[0],
+      (typeof base.milestones)[0],
+    ];
     const propose = (terms: typeof base) => s.try('freelancer', { type: 'terms.propose', terms });
-    expectOk(propose(withMilestones([{ ...m1, title: 'Renamed', dueDate: '2030-02-01' }, m2, m3])), ['terms.proposed']);
+    expectOk(propose(withMilestones([{ ...m1, title: 'Renamed', dueDate: '2030-02-01' }, m2, m3])), [
+      'terms.proposed',
+    ]);
     expectError(propose(withMilestones([{ ...m1, amount: 150 }, m2, m3])), 'CONFLICT');
     expectError(propose(withMilestones([m2, m3])), 'CONFLICT');
     expectError(propose(withMilestones([m1, { ...m2, title: 'x' }, m3])), 'CONFLICT');
@@ -252,7 +322,12 @@ describe('milestones', () => {
     const [released] = s.run('client', { type: 'milestone.release', milestoneId: 'm1' });
     expect(released?.data).toEqual({ milestoneId: 'm1', amount: 500, auto: false });
     const m = s.state.milestones[0]!;
-    expect(m).toMatchObject({ status: 'released', fundedAmount: 500, autoReleased: false, submittedAt: s.now.toISOString() });
+    expect(m).toMatchObject({
+      status: 'released',
+      fundedAmount: 500,
+      autoReleased: false,
+      submittedAt: s.now.toISOString(),
+    });
     expect(m.submissions.map((x) => x.note)).toEqual(['v1', 'v2']);
     expect(m.changeRequests.map((x) => x.note)).toEqual(['fix']);
   });
@@ -264,7 +339,12 @@ describe('contract end and feedback', () => {
     s.run('freelancer', { type: 'terms.propose', terms: fixedTerms([1000, 2000, 3000, 4000]) });
     const [ended] = s.run('freelancer', { type: 'contract.end', reason: 'moving on' });
     expect(ended?.data).toEqual({ by: 'freelancer', reason: 'moving on' });
-    expect(s.state).toMatchObject({ phase: 'ended', endedBy: 'freelancer', endReason: 'moving on', openProposalVersion: null });
+    expect(s.state).toMatchObject({
+      phase: 'ended',
+      endedBy: 'freelancer',
+      endReason: 'moving on',
+      openProposalVersion: null,
+    });
     expect(s.state.proposals[1]?.status).toBe('expired');
   });
 
@@ -282,10 +362,21 @@ describe('contract end and feedback', () => {
       expect(redactState(s.state, s.actor(who)).feedback).toEqual({ client: null, freelancer: null });
     }
     expect(redactState(s.state, s.actor('client')).feedback.client?.private.note).toBe('secret-client');
-    expectError(s.try('client', { type: 'feedback.submit', public: { rating: 1, comment: '' }, private: { score: 0 } }), 'CONFLICT');
-    const events = s.run('freelancer', { type: 'feedback.submit', public: { rating: 5, comment: 'fair' }, private: { score: 10 } });
+    expectError(
+      s.try('client', { type: 'feedback.submit', public: { rating: 1, comment: '' }, private: { score: 0 } }),
+      'CONFLICT',
+    );
+    const events = s.run('freelancer', {
+      type: 'feedback.submit',
+      public: { rating: 5, comment: 'fair' },
+      private: { score: 10 },
+    });
     expect(events.map((e) => e.type)).toEqual(['feedback.submitted', 'feedback.revealed']);
-    expect(events[1]?.data).toEqual({ client: { rating: 4, comment: 'good' }, freelancer: { rating: 5, comment: 'fair' }, auto: false });
+    expect(events[1]?.data).toEqual({
+      client: { rating: 4, comment: 'good' },
+      freelancer: { rating: 5, comment: 'fair' },
+      auto: false,
+    });
     expect(JSON.stringify(events[1])).not.toContain('secret');
     expect(redactState(s.state, s.actor('freelancer')).revealed).toMatchObject({
       client: { rating: 4, comment: 'good' },
@@ -298,9 +389,16 @@ describe('contract end and feedback', () => {
     const s = hired();
     s.run('client', { type: 'contract.end' });
     s.advance(s.config.feedbackWindowSeconds);
-    expectError(s.try('client', { type: 'feedback.submit', public: { rating: 4, comment: '' }, private: { score: 1 } }), 'CONFLICT');
+    expectError(
+      s.try('client', { type: 'feedback.submit', public: { rating: 4, comment: '' }, private: { score: 1 } }),
+      'CONFLICT',
+    );
     // Without the config, the reveal by the time rules closes it.
-    const cmd = { type: 'feedback.submit', public: { rating: 4, comment: '' }, private: { score: 1 } } as const;
+    const cmd = {
+      type: 'feedback.submit',
+      public: { rating: 4, comment: '' },
+      private: { score: 1 },
+    } as const;
     expectOk(decide(s.state, cmd, s.actor('client'), s.now), ['feedback.submitted']);
     s.tick();
     expectError(decide(s.state, cmd, s.actor('client'), s.now), 'CONFLICT');
@@ -342,8 +440,10 @@ describe('evolve and fold', () => {
 /** The encoding by its definition, written the plain way: what canonicalJson must match. */
 function referenceCanonical(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return referenceCanonical((value as { toJSON: () => unknown }).toJSON());
-  if (Array.isArray(value)) return `[${value.map((v: unknown) => (v === undefined ? 'null' : referenceCanonical(v))).join(',')}]`;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return referenceCanonical((value as { toJSON: () => unknown }).toJSON());
+  if (Array.isArray(value))
+    return `[${value.map((v: unknown) => (v === undefined ? 'null' : referenceCanonical(v))).join(',')}]`;
   const record = value as Record<string, unknown>;
   const members = Object.keys(record)
     .sort()
@@ -364,7 +464,9 @@ describe('canonicalJson', () => {
   });
 
   it('sorts keys at every depth, drops undefined members, keeps arrays in order', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: 'x' } })).toBe('{"a":{"c":"x","d":[3,{"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: 'x' } })).toBe(
+      '{"a":{"c":"x","d":[3,{"z":1}]},"b":1}',
+    );
     expect(canonicalJson({ a: 1, b: 2 })).toBe(canonicalJson({ b: 2, a: 1 }));
     expect(canonicalJson([undefined, null, true, 'é"'])).toBe('[null,null,true,"é\\""]');
     expect(() => canonicalJson({ a: Number.NaN })).toThrow(TypeError);

@@ -24,7 +24,10 @@ describe('time rules', () => {
     expect(types(s)).toEqual([]);
     s.at(submittedAt + 100_000);
     const [released] = s.tick();
-    expect(released).toMatchObject({ type: 'milestone.released', data: { milestoneId: 'm1', amount: 100, auto: true } });
+    expect(released).toMatchObject({
+      type: 'milestone.released',
+      data: { milestoneId: 'm1', amount: 100, auto: true },
+    });
     expect(released?.actor.side).toBe('system');
     expect(s.state.milestones[0]).toMatchObject({ status: 'released', autoReleased: true });
     expect(types(s)).toEqual([]);
@@ -58,7 +61,11 @@ describe('time rules', () => {
     const s = hired();
     s.run('client', { type: 'contract.end' });
     const endedAt = s.now.getTime();
-    s.run('freelancer', { type: 'feedback.submit', public: { rating: 3, comment: 'ok' }, private: { score: 5, note: 'p' } });
+    s.run('freelancer', {
+      type: 'feedback.submit',
+      public: { rating: 3, comment: 'ok' },
+      private: { score: 5, note: 'p' },
+    });
     expect(nextDeadline(s.state, s.config)?.getTime()).toBe(endedAt + 200_000);
     s.at(endedAt + 199_999);
     expect(types(s)).toEqual([]);
@@ -85,7 +92,11 @@ describe('time rules', () => {
     const s = hired();
     s.run('client', { type: 'contract.end' });
     s.run('client', { type: 'feedback.submit', public: { rating: 3, comment: '' }, private: { score: 5 } });
-    s.run('freelancer', { type: 'feedback.submit', public: { rating: 3, comment: '' }, private: { score: 5 } });
+    s.run('freelancer', {
+      type: 'feedback.submit',
+      public: { rating: 3, comment: '' },
+      private: { score: 5 },
+    });
     s.advance(10_000);
     expect(types(s)).toEqual([]);
     expect(nextDeadline(s.state, s.config)).toBeNull();
@@ -118,12 +129,16 @@ describe('time rules', () => {
     expect(nextDeadline(s.state, config)?.getTime()).toBe(start + 2_000_000);
     s.at(start + 2_000_000);
     const second = tick(s.state, s.now, config);
-    expect(second.map((e) => [e.type, (e.data as { reminder: number }).reminder])).toEqual([['reminder.inactivity', 2]]);
+    expect(second.map((e) => [e.type, (e.data as { reminder: number }).reminder])).toEqual([
+      ['reminder.inactivity', 2],
+    ]);
     s.append(second, { id: 'system', side: 'system', role: 'system' });
     expect(nextDeadline(s.state, config)?.getTime()).toBe(start + 3_000_000);
     s.at(start + 3_000_000);
     const closing = tick(s.state, s.now, config);
-    expect(closing).toEqual([{ type: 'contract.ended', audience: { kind: 'all' }, data: { by: 'system', reason: 'inactivity' } }]);
+    expect(closing).toEqual([
+      { type: 'contract.ended', audience: { kind: 'all' }, data: { by: 'system', reason: 'inactivity' } },
+    ]);
     s.append(closing, { id: 'system', side: 'system', role: 'system' });
     expect(s.state).toMatchObject({ phase: 'ended', endedBy: 'system', endReason: 'inactivity' });
   });
@@ -143,7 +158,11 @@ describe('time rules', () => {
     const s = hired(hourlyTerms);
     const config = { ...s.config, statusReportPeriodSeconds: 0 };
     s.advance(5000);
-    expect(tick(s.state, s.now, config).map((e) => e.type)).toEqual(['reminder.inactivity', 'reminder.inactivity', 'contract.ended']);
+    expect(tick(s.state, s.now, config).map((e) => e.type)).toEqual([
+      'reminder.inactivity',
+      'reminder.inactivity',
+      'contract.ended',
+    ]);
   });
 
   it('reminds the freelancer side of a due status report once per period', () => {
@@ -163,7 +182,14 @@ describe('time rules', () => {
     expect(types(s)).toEqual([]);
     expect(nextDeadline(s.state, s.config)?.getTime()).toBe(start + 1_000_000);
     // Filing a report moves the next due date to a period after it.
-    s.run('freelancer', { type: 'statusReport.submit', periodStart: '2030-01-01', periodEnd: '2030-01-07', summary: 's', hours: 3, progress: [] });
+    s.run('freelancer', {
+      type: 'statusReport.submit',
+      periodStart: '2030-01-01',
+      periodEnd: '2030-01-07',
+      summary: 's',
+      hours: 3,
+      progress: [],
+    });
     expect(s.state.remindersSent.statusReport).toBe(0);
     expect(nextDeadline(s.state, s.config)?.getTime()).toBe(s.now.getTime() + 500_000);
   });

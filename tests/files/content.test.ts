@@ -2,7 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { IdSchema } from '../../shared/schemas/common.js';
-import { displayName, OCTET_STREAM, PLAIN_TEXT, SNIFF_BYTES, sniffContentType } from '../../server/application/files-content.js';
+import {
+  displayName,
+  OCTET_STREAM,
+  PLAIN_TEXT,
+  SNIFF_BYTES,
+  sniffContentType,
+} from '../../server/application/files-content.js';
 import { attachment, parseRange } from '../../server/transport/http/files.js';
 
 const hex = (h: string) => Buffer.from(h.replace(/\s/g, ''), 'hex');
@@ -35,12 +41,20 @@ describe('sniffContentType', () => {
       Buffer.concat([zipWith('[Content_Types].xml', '<Types/>'), zipWith('word/document.xml')]),
       'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
     ],
-    ['xlsx', Buffer.concat([zipWith('[Content_Types].xml'), zipWith('xl/workbook.xml')]), 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+    [
+      'xlsx',
+      Buffer.concat([zipWith('[Content_Types].xml'), zipWith('xl/workbook.xml')]),
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    ],
     ['ascii text', Buffer.from('Hello,\tworld\r\n'), PLAIN_TEXT],
     ['utf-8 text', Buffer.from('Grüße, 你好, 🎉\n'), PLAIN_TEXT],
     ['utf-8 with BOM', Buffer.concat([hex('efbbbf'), Buffer.from('a,b\n1,2\n')]), PLAIN_TEXT],
     ['html is plain text', Buffer.from('<!DOCTYPE html><script>alert(1)</script>'), PLAIN_TEXT],
-    ['svg is plain text', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'), PLAIN_TEXT],
+    [
+      'svg is plain text',
+      Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
+      PLAIN_TEXT,
+    ],
     ['a NUL byte', Buffer.from('text\x00more'), OCTET_STREAM],
     ['latin-1 bytes', Buffer.from('caf\xe9 cr\xe8me', 'latin1'), OCTET_STREAM],
     ['overlong utf-8', hex('c0af'), OCTET_STREAM],
@@ -125,7 +139,9 @@ describe('attachment', () => {
     expect(attachment('Grüße "final".txt')).toBe(
       `attachment; filename="Gr__e _final_.txt"; filename*=UTF-8''Gr%C3%BC%C3%9Fe%20%22final%22.txt`,
     );
-    expect(attachment("it's (1)*.txt")).toBe(`attachment; filename="it's (1)*.txt"; filename*=UTF-8''it%27s%20%281%29%2A.txt`);
+    expect(attachment("it's (1)*.txt")).toBe(
+      `attachment; filename="it's (1)*.txt"; filename*=UTF-8''it%27s%20%281%29%2A.txt`,
+    );
     expect(attachment('50%\\off.txt')).toContain('filename="50__off.txt"');
   });
 });

@@ -58,7 +58,13 @@ describe('upload and download', () => {
     expect(event).toMatchObject({
       type: 'file.shared',
       actor: { id: 'bob', side: 'freelancer', role: 'freelancer' },
-      data: { fileId: file.id, name: file.name, size: file.size, contentType: file.contentType, sha256: file.sha256 },
+      data: {
+        fileId: file.id,
+        name: file.name,
+        size: file.size,
+        contentType: file.contentType,
+        sha256: file.sha256,
+      },
     });
     // The event is durable in the room's log.
     expect((await roomEvents(base, tokens.alice!, roomId)).find((e) => e.seq === event.seq)).toEqual(event);
@@ -74,7 +80,12 @@ describe('upload and download', () => {
   });
 
   it('broadcasts file.shared to the room like any other event', async () => {
-    const socket: Socket = io(base, { auth: { token: tokens.alice }, transports: ['websocket'], reconnection: false, forceNew: true });
+    const socket: Socket = io(base, {
+      auth: { token: tokens.alice },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());
@@ -88,7 +99,10 @@ describe('upload and download', () => {
       expect(joined.ok).toBe(true);
       const { file } = await uploaded(base, tokens.bob!, roomId, 'live notes\n', 'notes.txt');
       await until(() => seen.some((e) => e.type === 'file.shared'), 10_000, 'the file.shared broadcast');
-      expect(seen.find((e) => e.type === 'file.shared')!.data).toMatchObject({ fileId: file.id, sha256: file.sha256 });
+      expect(seen.find((e) => e.type === 'file.shared')!.data).toMatchObject({
+        fileId: file.id,
+        sha256: file.sha256,
+      });
     } finally {
       socket.close();
     }
@@ -155,7 +169,9 @@ describe('upload and download', () => {
     expect(reply.body.file.contentType).toBe('image/png');
     const pdf = await uploaded(base, tokens.alice!, roomId, '%PDF-1.7\n%\xff\xff\n1 0 obj', 'doc.exe');
     expect(pdf.file.contentType).toBe('application/pdf');
-    expect((await download(base, tokens.alice!, pdf.file.id)).headers.get('content-type')).toBe('application/pdf');
+    expect((await download(base, tokens.alice!, pdf.file.id)).headers.get('content-type')).toBe(
+      'application/pdf',
+    );
   });
 
   it('refuses a request without a file, with a second file, or with the file under another field', async () => {
@@ -229,7 +245,9 @@ describe('rooms that no longer take files', () => {
     const reply = await upload(base, tokens.bob!, contract, 'too late', 'late.txt');
     expect(reply.status).toBe(409);
     expect((reply.body as ErrorBody).error.code).toBe('CONFLICT');
-    expect((await roomEvents(base, tokens.alice!, contract)).filter((e) => e.type === 'file.shared')).toHaveLength(1);
+    expect(
+      (await roomEvents(base, tokens.alice!, contract)).filter((e) => e.type === 'file.shared'),
+    ).toHaveLength(1);
     expect((await download(base, tokens.alice!, file.id)).bytes.toString()).toBe('handover notes');
   });
 });
@@ -292,12 +310,20 @@ describe('byte ranges', () => {
 describe('references to files', () => {
   it('accepts a room’s own files in messages and refuses files of another room or unknown ids', async () => {
     const { file } = await uploaded(base, tokens.bob!, roomId, 'attached', 'a.txt');
-    const posted = await command(base, tokens.alice!, roomId, { type: 'message.post', text: 'see attached', fileIds: [file.id] });
+    const posted = await command(base, tokens.alice!, roomId, {
+      type: 'message.post',
+      text: 'see attached',
+      fileIds: [file.id],
+    });
     expect(posted[0]!.data).toMatchObject({ fileIds: [file.id] });
 
     const otherRoom = await createRoom(base, tokens.alice!, 'bob');
     for (const fileIds of [[file.id], ['ffffffffffffffffffffffff']]) {
-      const refused = await sendCommand(base, tokens.alice!, otherRoom, { type: 'message.post', text: 'stolen', fileIds });
+      const refused = await sendCommand(base, tokens.alice!, otherRoom, {
+        type: 'message.post',
+        text: 'stolen',
+        fileIds,
+      });
       expect(refused.status).toBe(400);
       expect((refused.body as ErrorBody).error.code).toBe('INVALID');
     }
@@ -335,6 +361,8 @@ describe('references to files', () => {
     });
     // What the client downloads is what the submission froze.
     const back = await download(base, tokens.alice!, file.id);
-    expect(sha256(back.bytes)).toBe((submitted[0]!.data as { files: Array<{ sha256: string }> }).files[0]!.sha256);
+    expect(sha256(back.bytes)).toBe(
+      (submitted[0]!.data as { files: Array<{ sha256: string }> }).files[0]!.sha256,
+    );
   });
 });

@@ -24,20 +24,36 @@ export async function createRoom(base: string, token: string, freelancerId = 'bo
 }
 
 export function sendCommand(base: string, token: string, roomId: string, command: Command) {
-  return request<{ ok: true; seq: number; events: StoredEvent[] } | ErrorBody>(base, 'POST', `/api/rooms/${roomId}/commands`, {
-    token,
-    body: { clientId: randomUUID(), command },
-  });
+  return request<{ ok: true; seq: number; events: StoredEvent[] } | ErrorBody>(
+    base,
+    'POST',
+    `/api/rooms/${roomId}/commands`,
+    {
+      token,
+      body: { clientId: randomUUID(), command },
+    },
+  );
 }
 
-export async function command(base: string, token: string, roomId: string, cmd: Command): Promise<StoredEvent[]> {
+export async function command(
+  base: string,
+  token: string,
+  roomId: string,
+  cmd: Command,
+): Promise<StoredEvent[]> {
   const reply = await sendCommand(base, token, roomId, cmd);
-  if (reply.status !== 201 || !reply.body.ok) throw new Error(`${cmd.type} failed: ${JSON.stringify(reply.body)}`);
+  if (reply.status !== 201 || !reply.body.ok)
+    throw new Error(`${cmd.type} failed: ${JSON.stringify(reply.body)}`);
   return reply.body.events;
 }
 
 export async function roomEvents(base: string, token: string, roomId: string): Promise<StoredEvent[]> {
-  const reply = await request<{ events: StoredEvent[] }>(base, 'GET', `/api/rooms/${roomId}/events?after=0&limit=500`, { token });
+  const reply = await request<{ events: StoredEvent[] }>(
+    base,
+    'GET',
+    `/api/rooms/${roomId}/events?after=0&limit=500`,
+    { token },
+  );
   return reply.body.events;
 }
 
@@ -51,28 +67,53 @@ export async function upload(
   field = 'file',
 ): Promise<Reply<FileUploadResponse | ErrorBody>> {
   const form = new FormData();
-  const blob = content instanceof Blob ? content : new Blob([typeof content === 'string' ? content : new Uint8Array(content)]);
+  const blob =
+    content instanceof Blob
+      ? content
+      : new Blob([typeof content === 'string' ? content : new Uint8Array(content)]);
   form.append(field, blob, filename);
   return postForm(base, token, roomId, form);
 }
 
-export async function postForm(base: string, token: string, roomId: string, form: FormData): Promise<Reply<FileUploadResponse | ErrorBody>> {
+export async function postForm(
+  base: string,
+  token: string,
+  roomId: string,
+  form: FormData,
+): Promise<Reply<FileUploadResponse | ErrorBody>> {
   const res = await fetch(`${base}/api/rooms/${roomId}/files`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}` },
     body: form,
   });
-  return { status: res.status, body: (await res.json()) as FileUploadResponse | ErrorBody, headers: res.headers };
+  return {
+    status: res.status,
+    body: (await res.json()) as FileUploadResponse | ErrorBody,
+    headers: res.headers,
+  };
 }
 
-export async function uploaded(base: string, token: string, roomId: string, content: Uint8Array | string, filename?: string) {
+export async function uploaded(
+  base: string,
+  token: string,
+  roomId: string,
+  content: Uint8Array | string,
+  filename?: string,
+) {
   const reply = await upload(base, token, roomId, content, filename);
   if (reply.status !== 201 || !reply.body.ok) throw new Error(`upload failed: ${JSON.stringify(reply.body)}`);
   return reply.body;
 }
 
-export async function download(base: string, token: string, fileId: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${base}/api/files/${fileId}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+export async function download(
+  base: string,
+  token: string,
+  fileId: string,
+  headers: Record<string, string> = {},
+) {
+  const res = await fetch(`${base}/api/files/${fileId}`, {
+    headers: { authorization: `Bearer ${token}`, ...headers },
+  });
   return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
 }
 
@@ -85,7 +126,10 @@ export function rawUpload(base: string, token: string, roomId: string, filename 
   const url = new URL(`/api/rooms/${roomId}/files`, base);
   const req: ClientRequest = httpRequest(url, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+    },
   });
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
     req.once('response', (res) => {
@@ -107,7 +151,8 @@ export function rawUpload(base: string, token: string, roomId: string, filename 
     req,
     response,
     /** Writes file bytes, waiting for the socket to take them. */
-    write: (bytes: Uint8Array) => new Promise<void>((resolve, reject) => req.write(bytes, (err) => (err ? reject(err) : resolve()))),
+    write: (bytes: Uint8Array) =>
+      new Promise<void>((resolve, reject) => req.write(bytes, (err) => (err ? reject(err) : resolve()))),
     finish: () => {
       req.end(`\r\n--${boundary}--\r\n`);
       return response;

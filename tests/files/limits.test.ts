@@ -7,7 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { until } from '../support/socket-client.js';
-import { createRoom, openBucketCounter, rawUpload, roomEvents, tokensFor, upload, type ErrorBody } from './helpers.js';
+import {
+  createRoom,
+  openBucketCounter,
+  rawUpload,
+  roomEvents,
+  tokensFor,
+  upload,
+  type ErrorBody,
+} from './helpers.js';
 
 const LIMIT = 1024 * 1024;
 
@@ -30,7 +38,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const fileShares = async () => (await roomEvents(base, tokens.alice!, roomId)).filter((e) => e.type === 'file.shared').length;
+const fileShares = async () =>
+  (await roomEvents(base, tokens.alice!, roomId)).filter((e) => e.type === 'file.shared').length;
 
 describe('upload limits', () => {
   it('accepts a file of exactly MAX_UPLOAD_BYTES', async () => {
@@ -84,12 +93,20 @@ describe('upload limits', () => {
     const raw = rawUpload(base, tokens.bob!, roomId, 'interrupted.bin');
     // Half the limit: several GridFS chunks are written while the request is still open.
     for (let i = 0; i < 2; i++) await raw.write(randomBytes(256 * 1024));
-    await until(async () => (await bucket.counts()).chunks > before.chunks, 10_000, 'chunks of the unfinished upload');
+    await until(
+      async () => (await bucket.counts()).chunks > before.chunks,
+      10_000,
+      'chunks of the unfinished upload',
+    );
     raw.req.destroy();
-    await until(async () => {
-      const now = await bucket.counts();
-      return now.chunks === before.chunks && now.files === before.files;
-    }, 10_000, 'the unfinished upload to be removed');
+    await until(
+      async () => {
+        const now = await bucket.counts();
+        return now.chunks === before.chunks && now.files === before.files;
+      },
+      10_000,
+      'the unfinished upload to be removed',
+    );
     // And it stays clean (no write that was in flight lands afterwards); nothing was shared.
     await new Promise((r) => setTimeout(r, 300));
     expect(await bucket.counts()).toEqual(before);

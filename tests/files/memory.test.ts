@@ -52,7 +52,8 @@ describe.skipIf(!canMeasure)('upload memory', () => {
     try {
       // Warm up with as many bytes as the measured upload, in 2 MiB files: every code path is
       // loaded and the heap and allocator reach the working set that uploading needs at all.
-      for (let i = 0; i < 12; i++) await uploaded(base, tokens.bob!, roomId, randomBytes(2 * MiB), `warm-${i}.bin`);
+      for (let i = 0; i < 12; i++)
+        await uploaded(base, tokens.bob!, roomId, randomBytes(2 * MiB), `warm-${i}.bin`);
       await sleep(300);
       const warmPeak = Math.max(peak, rss(pid));
       const before = rss(pid);

@@ -84,11 +84,19 @@ describe('hostile input', () => {
   let socket: WorkroomSocket;
 
   const seq = async () =>
-    (await request<{ room: { seq: number } }>(server.url, 'GET', `/api/rooms/${roomId}`, { token })).body.room.seq;
+    (await request<{ room: { seq: number } }>(server.url, 'GET', `/api/rooms/${roomId}`, { token })).body.room
+      .seq;
 
   beforeAll(async () => {
     [server, rsServer] = await Promise.all([
-      spawnServer({ PORT: '0', DATA_DIR: data.dir, JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, RATE_LIMIT_COMMANDS: '0' }),
+      spawnServer({
+        PORT: '0',
+        DATA_DIR: data.dir,
+        JWT_SECRET: SECRET,
+        JWT_ISSUER: ISSUER,
+        JWT_AUDIENCE: AUDIENCE,
+        RATE_LIMIT_COMMANDS: '0',
+      }),
       spawnServer({ PORT: '0', DATA_DIR: rsData.dir, JWT_PUBLIC_KEY: PUBLIC_PEM }),
     ]);
     token = sign({});
@@ -111,7 +119,16 @@ describe('hostile input', () => {
   it('answers random payloads on every event with the error shape and appends nothing', async () => {
     const before = await seq();
     const rssBefore = rssMiB(server.process.pid!);
-    const hostileKey = fc.constantFrom('__proto__', 'constructor', 'prototype', '$gt', '$where', 'roomId', 'command', 'type');
+    const hostileKey = fc.constantFrom(
+      '__proto__',
+      'constructor',
+      'prototype',
+      '$gt',
+      '$where',
+      'roomId',
+      'command',
+      'type',
+    );
     const hostileValue = fc.letrec((tie) => ({
       value: fc.oneof(
         { depthSize: 'small' },
@@ -125,18 +142,42 @@ describe('hostile input', () => {
     })).value;
     const payload = fc.oneof(
       hostileValue,
-      fc.record({ roomId: fc.oneof(fc.constant(roomId), hostileValue), command: hostileValue, clientId: fc.oneof(fc.uuid(), hostileValue) }),
-      fc.record({ roomId: fc.constant(roomId), clientId: fc.uuid(), command: fc.record({ type: fc.constant('message.post'), text: hostileValue.filter((v) => typeof v !== 'string') }) }),
+      fc.record({
+        roomId: fc.oneof(fc.constant(roomId), hostileValue),
+        command: hostileValue,
+        clientId: fc.oneof(fc.uuid(), hostileValue),
+      }),
+      fc.record({
+        roomId: fc.constant(roomId),
+        clientId: fc.uuid(),
+        command: fc.record({
+          type: fc.constant('message.post'),
+          text: hostileValue.filter((v) => typeof v !== 'string'),
+        }),
+      }),
     );
-    const events = ['room:join', 'room:leave', 'room:sync', 'room:command', 'room:read', 'room:typing', 'room:evil', 'constructor', '__proto__'];
-    const raw = socket as unknown as { timeout: (ms: number) => { emitWithAck: (e: string, p: unknown) => Promise<unknown> } };
+    const events = [
+      'room:join',
+      'room:leave',
+      'room:sync',
+      'room:command',
+      'room:read',
+      'room:typing',
+      'room:evil',
+      'constructor',
+      '__proto__',
+    ];
+    const raw = socket as unknown as {
+      timeout: (ms: number) => { emitWithAck: (e: string, p: unknown) => Promise<unknown> };
+    };
     let answered = 0;
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...events), payload, async (event, body) => {
         const reply = (await raw.timeout(5_000).emitWithAck(event, body)) as { ok?: boolean };
         answered++;
         // A random payload may happen to be a valid leave/read/typing of this room; nothing else is.
-        if (reply.ok === true) return ['room:leave', 'room:read', 'room:typing', 'room:join', 'room:sync'].includes(event);
+        if (reply.ok === true)
+          return ['room:leave', 'room:read', 'room:typing', 'room:join', 'room:sync'].includes(event);
         return isErrorShape(reply);
       }),
       { numRuns: 1_500 },
@@ -156,7 +197,11 @@ describe('hostile input', () => {
       expect(reply === null || reply.includes('"INVALID"')).toBe(true);
     }
     const replies = [
-      await socket.emitWithAck('room:command', { roomId, clientId: randomUUID(), command: { type: 'message.post', text: 'y'.repeat(200_000) } }),
+      await socket.emitWithAck('room:command', {
+        roomId,
+        clientId: randomUUID(),
+        command: { type: 'message.post', text: 'y'.repeat(200_000) },
+      }),
       await socket.emitWithAck('room:join', { roomId: 'z'.repeat(100_000) }),
     ];
     for (const reply of replies) expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID' } });
@@ -203,12 +248,20 @@ describe('hostile input', () => {
       ['alg none', server.url, unsignedToken()],
       ['wrong key', server.url, sign({}, {}, 'another-secret-entirely-of-good-length!!')],
       ['expired', server.url, sign({ exp: now - 60 })],
-      ['no exp', server.url, jwt.sign({ sub: 'alice', iss: ISSUER, aud: AUDIENCE }, SECRET, { algorithm: 'HS256' })],
+      [
+        'no exp',
+        server.url,
+        jwt.sign({ sub: 'alice', iss: ISSUER, aud: AUDIENCE }, SECRET, { algorithm: 'HS256' }),
+      ],
       ['wrong issuer', server.url, sign({}, { issuer: 'someone-else' })],
       ['wrong audience', server.url, sign({}, { audience: 'another-app' })],
       ['operator sub', server.url, sign({ sub: { $ne: null } })],
       // HS/RS confusion: an HS256 token keyed with the server's RSA public key.
-      ['HS256 signed with the RS256 public key', rsServer.url, jwt.sign({ sub: 'alice', name: 'A' }, PUBLIC_PEM, { algorithm: 'HS256', expiresIn: '1h' })],
+      [
+        'HS256 signed with the RS256 public key',
+        rsServer.url,
+        jwt.sign({ sub: 'alice', name: 'A' }, PUBLIC_PEM, { algorithm: 'HS256', expiresIn: '1h' }),
+      ],
     ];
     for (const [name, url, bad] of attacks) {
       const reply = await request(url, 'GET', '/api/rooms', { token: bad });
@@ -217,12 +270,18 @@ describe('hostile input', () => {
       await expect(connect(url, bad), name).rejects.toThrow('UNAUTHENTICATED');
     }
     // The RS256 server accepts a properly signed RS256 token.
-    const good = jwt.sign({ name: 'Alice' }, PRIVATE_PEM, { algorithm: 'RS256', subject: 'alice', expiresIn: '1h' });
+    const good = jwt.sign({ name: 'Alice' }, PRIVATE_PEM, {
+      algorithm: 'RS256',
+      subject: 'alice',
+      expiresIn: '1h',
+    });
     expect((await request(rsServer.url, 'GET', '/api/rooms', { token: good })).status).toBe(200);
   });
 
   it('refuses foreign origins: no socket, no CORS grant', async () => {
-    await expect(connect(server.url, token, { extraHeaders: { origin: 'https://attacker.example' } })).rejects.toThrow();
+    await expect(
+      connect(server.url, token, { extraHeaders: { origin: 'https://attacker.example' } }),
+    ).rejects.toThrow();
     const preflight = await request(server.url, 'OPTIONS', '/api/rooms', {
       headers: { origin: 'https://attacker.example', 'access-control-request-method': 'POST' },
     });

@@ -42,7 +42,8 @@ beforeAll(async () => {
   server = await startTestServer();
   base = server.url;
   tokens = await seededTokens(base);
-  roomId = (await createRoom(base, tokens.alice, { title: TITLE, freelancerId: 'bob', jobId: 'job-zephyr' })).id;
+  roomId = (await createRoom(base, tokens.alice, { title: TITLE, freelancerId: 'bob', jobId: 'job-zephyr' }))
+    .id;
   await command(base, tokens.alice, roomId, { type: 'members.add', userIds: ['dave'] });
   await command(base, tokens.bob, roomId, { type: 'message.post', text: 'Happy to help with the rebrand' });
 });
@@ -80,10 +81,14 @@ describe('reads of one room', () => {
     const state = await request<RoomReply>(base, 'GET', `/api/rooms/${roomId}`, { token: tokens[user] });
     expect(state.status).toBe(200);
     expect(state.body.room.title).toBe(TITLE);
-    const events = await request<EventsReply>(base, 'GET', `/api/rooms/${roomId}/events`, { token: tokens[user] });
+    const events = await request<EventsReply>(base, 'GET', `/api/rooms/${roomId}/events`, {
+      token: tokens[user],
+    });
     expect(events.status).toBe(200);
     expect(events.body.events.length).toBe(events.body.seq);
-    const exported = await request<ExportReply>(base, 'GET', `/api/rooms/${roomId}/export`, { token: tokens[user] });
+    const exported = await request<ExportReply>(base, 'GET', `/api/rooms/${roomId}/export`, {
+      token: tokens[user],
+    });
     expect(exported.status).toBe(200);
     expect(exported.body.viewer.id).toBe(user);
   });
@@ -91,7 +96,9 @@ describe('reads of one room', () => {
   it('each party has its role and side', async () => {
     const roles: Record<string, unknown> = {};
     for (const user of PARTIES) {
-      const exported = await request<ExportReply>(base, 'GET', `/api/rooms/${roomId}/export`, { token: tokens[user] });
+      const exported = await request<ExportReply>(base, 'GET', `/api/rooms/${roomId}/export`, {
+        token: tokens[user],
+      });
       roles[user] = exported.body.viewer;
     }
     expect(roles).toEqual({
@@ -102,15 +109,21 @@ describe('reads of one room', () => {
     });
   });
 
-  it.each(OUTSIDERS)('%s, an outsider, gets the same answer for this room as for a room that does not exist', async (user) => {
-    for (const path of READS) {
-      const existing = await request(base, 'GET', path(roomId), { token: tokens[user] });
-      const missing = await request(base, 'GET', path(MISSING_ROOM), { token: tokens[user] });
-      expectNothingLearned(existing);
-      expectNothingLearned(missing);
-      expect({ status: existing.status, body: existing.body }).toEqual({ status: missing.status, body: missing.body });
-    }
-  });
+  it.each(OUTSIDERS)(
+    '%s, an outsider, gets the same answer for this room as for a room that does not exist',
+    async (user) => {
+      for (const path of READS) {
+        const existing = await request(base, 'GET', path(roomId), { token: tokens[user] });
+        const missing = await request(base, 'GET', path(MISSING_ROOM), { token: tokens[user] });
+        expectNothingLearned(existing);
+        expectNothingLearned(missing);
+        expect({ status: existing.status, body: existing.body }).toEqual({
+          status: missing.status,
+          body: missing.body,
+        });
+      }
+    },
+  );
 
   it('a party asking for a room that does not exist gets that same answer too', async () => {
     const mine = await request(base, 'GET', `/api/rooms/${MISSING_ROOM}`, { token: tokens.alice });
@@ -133,13 +146,19 @@ describe('commands', () => {
       const existing = await sendCommand(base, tokens[user], roomId, cmd);
       const missing = await sendCommand(base, tokens[user], MISSING_ROOM, cmd);
       expectNothingLearned(existing);
-      expect({ status: existing.status, body: existing.body }).toEqual({ status: missing.status, body: missing.body });
+      expect({ status: existing.status, body: existing.body }).toEqual({
+        status: missing.status,
+        body: missing.body,
+      });
     }
     expect((await getRoom(base, tokens.alice, roomId)).seq).toBe(before.seq);
   });
 
   it.each(PARTIES)('%s, a party, may post a message', async (user) => {
-    const ack = await command(base, tokens[user], roomId, { type: 'message.post', text: `hello from ${user}` });
+    const ack = await command(base, tokens[user], roomId, {
+      type: 'message.post',
+      text: `hello from ${user}`,
+    });
     expect(ack.events[0]!.actor.id).toBe(user);
   });
 
@@ -159,11 +178,17 @@ describe('commands', () => {
   });
 
   it('the role rules of a contract: who offers, who accepts (carol on bob’s behalf), who funds, submits, ends', async () => {
-    const id = (await createRoom(base, tokens.alice, { title: 'Roles', freelancerId: 'bob', interviewerIds: ['dave'] })).id;
+    const id = (
+      await createRoom(base, tokens.alice, { title: 'Roles', freelancerId: 'bob', interviewerIds: ['dave'] })
+    ).id;
     const refuse = async (user: SeededUser, cmd: Command, code: 'FORBIDDEN' | 'CONFLICT') => {
       const seq = (await getRoom(base, tokens.alice, id)).seq;
       const reply = await sendCommand(base, tokens[user], id, cmd);
-      expect({ user, cmd: cmd.type, code: (reply.body as ErrorResponse).error?.code }).toEqual({ user, cmd: cmd.type, code });
+      expect({ user, cmd: cmd.type, code: (reply.body as ErrorResponse).error?.code }).toEqual({
+        user,
+        cmd: cmd.type,
+        code,
+      });
       expect((await getRoom(base, tokens.alice, id)).seq).toBe(seq);
     };
     // The freelancer side does not make the offer.
@@ -188,7 +213,14 @@ describe('commands', () => {
     await command(base, tokens.bob, id, { type: 'milestone.submit', milestoneId: 'm1', note: 'done' });
     await refuse('bob', { type: 'milestone.release', milestoneId: 'm1' }, 'FORBIDDEN');
     await command(base, tokens.alice, id, { type: 'milestone.release', milestoneId: 'm1' });
-    const report: Command = { type: 'statusReport.submit', periodStart: '2025-01-01', periodEnd: '2025-01-07', summary: 's', hours: 1, progress: [] };
+    const report: Command = {
+      type: 'statusReport.submit',
+      periodStart: '2025-01-01',
+      periodEnd: '2025-01-07',
+      summary: 's',
+      hours: 1,
+      progress: [],
+    };
     await refuse('carol', report, 'FORBIDDEN');
     await refuse('dave', report, 'FORBIDDEN');
     await command(base, tokens.bob, id, report);
@@ -196,7 +228,11 @@ describe('commands', () => {
     await refuse('dave', { type: 'contract.end' }, 'FORBIDDEN');
     await refuse('carol', { type: 'contract.end' }, 'FORBIDDEN');
     await command(base, tokens.bob, id, { type: 'contract.end' });
-    const feedback: Command = { type: 'feedback.submit', public: { rating: 5, comment: 'ok' }, private: { score: 8 } };
+    const feedback: Command = {
+      type: 'feedback.submit',
+      public: { rating: 5, comment: 'ok' },
+      private: { score: 8 },
+    };
     await refuse('dave', feedback, 'FORBIDDEN');
     await refuse('carol', feedback, 'FORBIDDEN');
     await command(base, tokens.alice, id, feedback);
@@ -204,7 +240,11 @@ describe('commands', () => {
     const messageSeq = (await getRoom(base, tokens.alice, roomId)).seq + 1;
     await command(base, tokens.alice, roomId, { type: 'message.post', text: 'mine' });
     for (const user of ['dave', 'bob', 'carol'] as const) {
-      const edit = await sendCommand(base, tokens[user], roomId, { type: 'message.edit', seq: messageSeq, text: 'x' });
+      const edit = await sendCommand(base, tokens[user], roomId, {
+        type: 'message.edit',
+        seq: messageSeq,
+        text: 'x',
+      });
       expect(edit.status).toBe(403);
       const del = await sendCommand(base, tokens[user], roomId, { type: 'message.delete', seq: messageSeq });
       expect(del.status).toBe(403);
@@ -213,18 +253,41 @@ describe('commands', () => {
 
   it('a clientId used in one room does not leak another room’s result', async () => {
     const clientId = crypto.randomUUID();
-    const first = await sendCommand(base, tokens.alice, roomId, { type: 'message.post', text: 'first' }, clientId);
+    const first = await sendCommand(
+      base,
+      tokens.alice,
+      roomId,
+      { type: 'message.post', text: 'first' },
+      clientId,
+    );
     expect(first.status).toBe(201);
-    const other = await sendCommand(base, tokens.mallory, MISSING_ROOM, { type: 'message.post', text: 'first' }, clientId);
+    const other = await sendCommand(
+      base,
+      tokens.mallory,
+      MISSING_ROOM,
+      { type: 'message.post', text: 'first' },
+      clientId,
+    );
     expectNothingLearned(other);
-    const again = await sendCommand(base, tokens.mallory, roomId, { type: 'message.post', text: 'first' }, clientId);
+    const again = await sendCommand(
+      base,
+      tokens.mallory,
+      roomId,
+      { type: 'message.post', text: 'first' },
+      clientId,
+    );
     expectNothingLearned(again);
   });
 });
 
 describe('lists', () => {
   it('the room list: parties see the room with their role; outsiders do not see it at all', async () => {
-    const expected: Record<string, string | undefined> = { alice: 'client', dave: 'interviewer', bob: 'freelancer', carol: 'agency_manager' };
+    const expected: Record<string, string | undefined> = {
+      alice: 'client',
+      dave: 'interviewer',
+      bob: 'freelancer',
+      carol: 'agency_manager',
+    };
     for (const user of SEEDED) {
       const reply = await request<RoomsReply>(base, 'GET', '/api/rooms', { token: tokens[user] });
       expect(reply.status).toBe(200);
@@ -241,13 +304,21 @@ describe('lists', () => {
       seen[user] = reply.body.candidacies.find((c) => c.roomId === roomId)?.myRole;
       if (user === 'erin' || user === 'mallory') expect(JSON.stringify(reply.body)).not.toContain(TITLE);
     }
-    expect(seen).toMatchObject({ alice: 'client', bob: 'freelancer', carol: 'agency_manager', erin: undefined, mallory: undefined });
+    expect(seen).toMatchObject({
+      alice: 'client',
+      bob: 'freelancer',
+      carol: 'agency_manager',
+      erin: undefined,
+      mallory: undefined,
+    });
   });
 
   it('notifications: outsiders get none about the room', async () => {
     await command(base, tokens.alice, roomId, { type: 'terms.propose', terms: FIXED_TERMS });
     for (const user of OUTSIDERS) {
-      const reply = await request<NotificationsReply>(base, 'GET', '/api/notifications', { token: tokens[user] });
+      const reply = await request<NotificationsReply>(base, 'GET', '/api/notifications', {
+        token: tokens[user],
+      });
       expect(reply.status).toBe(200);
       expect(reply.body.notifications.filter((n) => n.roomId === roomId)).toEqual([]);
       expect(JSON.stringify(reply.body)).not.toContain(TITLE);
@@ -267,7 +338,11 @@ describe('lists', () => {
     ];
     for (const [method, path] of paths) {
       const reply = await request<ErrorResponse>(base, method, path, method === 'POST' ? { body: {} } : {});
-      expect({ path, status: reply.status, code: reply.body.error?.code }).toEqual({ path, status: 401, code: 'UNAUTHENTICATED' });
+      expect({ path, status: reply.status, code: reply.body.error?.code }).toEqual({
+        path,
+        status: 401,
+        code: 'UNAUTHENTICATED',
+      });
       expect(JSON.stringify(reply.body)).not.toContain(TITLE);
     }
   });

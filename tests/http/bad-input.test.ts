@@ -63,8 +63,16 @@ async function observe(url = base, t: Tokens = tokens, id = roomId): Promise<Obs
   const room = await request<RoomReply>(url, 'GET', `/api/rooms/${id}`, { token: t.alice });
   const events = await request<EventsReply>(url, 'GET', `/api/rooms/${id}/events`, { token: t.alice });
   const list = async (token: string) =>
-    (await request<RoomsReply>(url, 'GET', '/api/rooms', { token })).body.rooms.map((r) => ({ id: r.id, seq: r.seq }));
-  return { seq: room.body.room.seq, events: events.body.events.length, aliceRooms: await list(t.alice), bobRooms: await list(t.bob) };
+    (await request<RoomsReply>(url, 'GET', '/api/rooms', { token })).body.rooms.map((r) => ({
+      id: r.id,
+      seq: r.seq,
+    }));
+  return {
+    seq: room.body.room.seq,
+    events: events.body.events.length,
+    aliceRooms: await list(t.alice),
+    bobRooms: await list(t.bob),
+  };
 }
 
 /** Sends a bad request; asserts the code, the error shape, and that nothing changed. */
@@ -73,14 +81,20 @@ async function refused(code: ErrorCode, send: () => Promise<Reply<unknown>>): Pr
   const reply = await send();
   const body = expectError(reply, code, STATUS[code]);
   expect(Object.keys(body)).toEqual(['ok', 'error']);
-  if (code === 'INVALID' && body.error.details !== undefined) expect(Array.isArray(body.error.details)).toBe(true);
+  if (code === 'INVALID' && body.error.details !== undefined)
+    expect(Array.isArray(body.error.details)).toBe(true);
   expect(await observe()).toEqual(before);
   return body;
 }
 
-const post = (path: string, body: unknown, token = tokens.alice) => () => request(base, 'POST', path, { token, body });
-const raw = (path: string, rawBody: string, token = tokens.alice, headers: Record<string, string> = {}) => () =>
-  request(base, 'POST', path, { token, rawBody, headers });
+const post =
+  (path: string, body: unknown, token = tokens.alice) =>
+  () =>
+    request(base, 'POST', path, { token, body });
+const raw =
+  (path: string, rawBody: string, token = tokens.alice, headers: Record<string, string> = {}) =>
+  () =>
+    request(base, 'POST', path, { token, rawBody, headers });
 const cmd = (commandBody: unknown, clientId: unknown = randomUUID(), token = tokens.bob) =>
   post(`/api/rooms/${roomId}/commands`, { clientId, command: commandBody }, token);
 
@@ -107,8 +121,17 @@ describe('POST /api/rooms', () => {
   });
 
   it('a __proto__ key is refused and pollutes nothing', async () => {
-    await refused('INVALID', raw('/api/rooms', '{"title":"A room","freelancerId":"bob","__proto__":{"polluted":true}}'));
-    await refused('INVALID', raw('/api/rooms', '{"title":"A room","freelancerId":"bob","constructor":{"prototype":{"polluted":true}}}'));
+    await refused(
+      'INVALID',
+      raw('/api/rooms', '{"title":"A room","freelancerId":"bob","__proto__":{"polluted":true}}'),
+    );
+    await refused(
+      'INVALID',
+      raw(
+        '/api/rooms',
+        '{"title":"A room","freelancerId":"bob","constructor":{"prototype":{"polluted":true}}}',
+      ),
+    );
     // The server runs in this process: its prototypes are ours.
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -123,7 +146,12 @@ describe('POST /api/rooms', () => {
   });
 
   it('a body that is not JSON → INVALID', async () => {
-    await refused('INVALID', raw('/api/rooms', 'title=A+room&freelancerId=bob', tokens.alice, { 'content-type': 'application/x-www-form-urlencoded' }));
+    await refused(
+      'INVALID',
+      raw('/api/rooms', 'title=A+room&freelancerId=bob', tokens.alice, {
+        'content-type': 'application/x-www-form-urlencoded',
+      }),
+    );
     await refused('INVALID', raw('/api/rooms', 'A room', tokens.alice, { 'content-type': 'text/plain' }));
   });
 
@@ -139,14 +167,27 @@ describe('POST /api/rooms/:id/commands', () => {
     ['no command', { clientId: randomUUID() }],
     ['clientId not a uuid', { clientId: 'abc', command: { type: 'message.post', text: 'hi' } }],
     ['clientId an operator object', { clientId: { $gt: '' }, command: { type: 'message.post', text: 'hi' } }],
-    ['unknown key beside the command', { clientId: randomUUID(), command: { type: 'message.post', text: 'hi' }, roomId: 'x' }],
+    [
+      'unknown key beside the command',
+      { clientId: randomUUID(), command: { type: 'message.post', text: 'hi' }, roomId: 'x' },
+    ],
   ])('%s → INVALID', async (_name, body) => {
     await refused('INVALID', post(`/api/rooms/${roomId}/commands`, body, tokens.bob));
   });
 
   it.each([
     ['unknown type', { type: 'room.create', title: 'x', clientId: 'bob', freelancerId: 'bob' }],
-    ['internal command', { type: 'file.share', fileId: 'f', name: 'n', size: 1, contentType: 'text/plain', sha256: 'a'.repeat(64) }],
+    [
+      'internal command',
+      {
+        type: 'file.share',
+        fileId: 'f',
+        name: 'n',
+        size: 1,
+        contentType: 'text/plain',
+        sha256: 'a'.repeat(64),
+      },
+    ],
     ['missing text', { type: 'message.post' }],
     ['text is a number', { type: 'message.post', text: 5 }],
     ['text is blank', { type: 'message.post', text: ' \n ' }],
@@ -157,13 +198,41 @@ describe('POST /api/rooms/:id/commands', () => {
     ['replyTo a string', { type: 'message.post', text: 'hi', replyTo: '2' }],
     ['type missing', { text: 'hi' }],
     ['milestoneId an operator object', { type: 'milestone.fund', milestoneId: { $ne: 'x' } }],
-    ['money as a float', { type: 'terms.propose', terms: { ...FIXED_TERMS, milestones: [{ id: 'm1', title: 't', amount: 10.5 }] } }],
-    ['negative money', { type: 'terms.propose', terms: { ...FIXED_TERMS, milestones: [{ id: 'm1', title: 't', amount: -100 }] } }],
+    [
+      'money as a float',
+      {
+        type: 'terms.propose',
+        terms: { ...FIXED_TERMS, milestones: [{ id: 'm1', title: 't', amount: 10.5 }] },
+      },
+    ],
+    [
+      'negative money',
+      {
+        type: 'terms.propose',
+        terms: { ...FIXED_TERMS, milestones: [{ id: 'm1', title: 't', amount: -100 }] },
+      },
+    ],
     ['lowercase currency', { type: 'terms.propose', terms: { ...FIXED_TERMS, currency: 'eur' } }],
     ['hourly fields on fixed terms', { type: 'terms.propose', terms: { ...FIXED_TERMS, hourlyRate: 5000 } }],
     ['fixed terms without milestones', { type: 'terms.propose', terms: { kind: 'fixed', currency: 'EUR' } }],
-    ['duplicate milestone ids', { type: 'terms.propose', terms: { kind: 'fixed', currency: 'EUR', milestones: [{ id: 'a', title: 't', amount: 1 }, { id: 'a', title: 'u', amount: 2 }] } }],
-    ['rating out of range', { type: 'feedback.submit', public: { rating: 6, comment: '' }, private: { score: 1 } }],
+    [
+      'duplicate milestone ids',
+      {
+        type: 'terms.propose',
+        terms: {
+          kind: 'fixed',
+          currency: 'EUR',
+          milestones: [
+            { id: 'a', title: 't', amount: 1 },
+            { id: 'a', title: 'u', amount: 2 },
+          ],
+        },
+      },
+    ],
+    [
+      'rating out of range',
+      { type: 'feedback.submit', public: { rating: 6, comment: '' }, private: { score: 1 } },
+    ],
     ['members.add with no users', { type: 'members.add', userIds: [] }],
   ])('%s → INVALID', async (_name, body) => {
     await refused('INVALID', cmd(body));
@@ -182,7 +251,13 @@ describe('POST /api/rooms/:id/commands', () => {
   });
 
   it('a room id that is too long → INVALID; an operator-looking room id finds no room', async () => {
-    await refused('INVALID', post(`/api/rooms/${'r'.repeat(101)}/commands`, { clientId: randomUUID(), command: { type: 'message.post', text: 'hi' } }));
+    await refused(
+      'INVALID',
+      post(`/api/rooms/${'r'.repeat(101)}/commands`, {
+        clientId: randomUUID(),
+        command: { type: 'message.post', text: 'hi' },
+      }),
+    );
     const encoded = encodeURIComponent('{"$gt":""}');
     const reply = await request<ErrorResponse>(base, 'GET', `/api/rooms/${encoded}`, { token: tokens.alice });
     expect([403, 404]).toContain(reply.status);
@@ -192,7 +267,10 @@ describe('POST /api/rooms/:id/commands', () => {
   it('a command the state does not allow → CONFLICT; a missing milestone → NOT_FOUND', async () => {
     await refused('CONFLICT', cmd({ type: 'milestone.fund', milestoneId: 'm1' }, randomUUID(), tokens.alice));
     await refused('CONFLICT', cmd({ type: 'terms.accept', version: 1 }));
-    await refused('CONFLICT', cmd({ type: 'feedback.submit', public: { rating: 5, comment: '' }, private: { score: 1 } }));
+    await refused(
+      'CONFLICT',
+      cmd({ type: 'feedback.submit', public: { rating: 5, comment: '' }, private: { score: 1 } }),
+    );
     await refused('NOT_FOUND', cmd({ type: 'message.edit', seq: 999, text: 'x' }));
   });
 });
@@ -212,7 +290,9 @@ describe('query parameters of GET /api/rooms/:id/events', () => {
     'unknown=1',
     `after=${'9'.repeat(17)}`,
   ])('?%s → INVALID', async (query) => {
-    await refused('INVALID', () => request(base, 'GET', `/api/rooms/${roomId}/events?${query}`, { token: tokens.alice }));
+    await refused('INVALID', () =>
+      request(base, 'GET', `/api/rooms/${roomId}/events?${query}`, { token: tokens.alice }),
+    );
   });
 });
 
@@ -232,37 +312,93 @@ describe('tokens (HS256 server)', () => {
   const now = () => Math.floor(Date.now() / 1000);
 
   const cases: Array<[string, () => string | undefined, Record<string, string>?]> = [
-    ['alg none', () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'alice', name: 'Alice', exp: now() + 3600 })}.`],
-    ['alg none with a signature part', () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'alice', exp: now() + 3600 })}.AAAA`],
-    ['a wrong key', () => jwt.sign(claims, 'some-other-secret-that-is-long-enough!!', { algorithm: 'HS256', subject: 'alice', expiresIn: '1h' })],
-    ['HS512 with the right key', () => jwt.sign(claims, SECRET, { algorithm: 'HS512', subject: 'alice', expiresIn: '1h' })],
-    ['expired', () => jwt.sign({ ...claims, exp: now() - 60 }, SECRET, { algorithm: 'HS256', subject: 'alice' })],
-    ['without exp', () => jwt.sign(claims, SECRET, { algorithm: 'HS256', subject: 'alice', noTimestamp: true })],
+    [
+      'alg none',
+      () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'alice', name: 'Alice', exp: now() + 3600 })}.`,
+    ],
+    [
+      'alg none with a signature part',
+      () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'alice', exp: now() + 3600 })}.AAAA`,
+    ],
+    [
+      'a wrong key',
+      () =>
+        jwt.sign(claims, 'some-other-secret-that-is-long-enough!!', {
+          algorithm: 'HS256',
+          subject: 'alice',
+          expiresIn: '1h',
+        }),
+    ],
+    [
+      'HS512 with the right key',
+      () => jwt.sign(claims, SECRET, { algorithm: 'HS512', subject: 'alice', expiresIn: '1h' }),
+    ],
+    [
+      'expired',
+      () => jwt.sign({ ...claims, exp: now() - 60 }, SECRET, { algorithm: 'HS256', subject: 'alice' }),
+    ],
+    [
+      'without exp',
+      () => jwt.sign(claims, SECRET, { algorithm: 'HS256', subject: 'alice', noTimestamp: true }),
+    ],
     ['without sub', () => jwt.sign(claims, SECRET, { algorithm: 'HS256', expiresIn: '1h' })],
-    ['a sub that is not an id', () => jwt.sign(claims, SECRET, { algorithm: 'HS256', subject: '$gt', expiresIn: '1h' })],
-    ['not yet valid', () => jwt.sign(claims, SECRET, { algorithm: 'HS256', subject: 'alice', expiresIn: '2h', notBefore: '1h' })],
+    [
+      'a sub that is not an id',
+      () => jwt.sign(claims, SECRET, { algorithm: 'HS256', subject: '$gt', expiresIn: '1h' }),
+    ],
+    [
+      'not yet valid',
+      () =>
+        jwt.sign(claims, SECRET, { algorithm: 'HS256', subject: 'alice', expiresIn: '2h', notBefore: '1h' }),
+    ],
     ['garbage', () => 'not.a.jwt'],
-    ['a tampered payload', () => {
-      const [h, , s] = jwt.sign(claims, SECRET, { algorithm: 'HS256', subject: 'bob', expiresIn: '1h' }).split('.');
-      return `${h}.${b64({ sub: 'alice', name: 'Alice', exp: now() + 3600 })}.${s}`;
-    }],
+    [
+      'a tampered payload',
+      () => {
+        const [h, , s] = jwt
+          .sign(claims, SECRET, { algorithm: 'HS256', subject: 'bob', expiresIn: '1h' })
+          .split('.');
+        return `${h}.${b64({ sub: 'alice', name: 'Alice', exp: now() + 3600 })}.${s}`;
+      },
+    ],
     ['no token', () => undefined],
     ['a Basic header', () => undefined, { authorization: 'Basic YWxpY2U6cGFzcw==' }],
   ];
 
-  it.each(cases)('%s → UNAUTHENTICATED on every endpoint, and nothing changes', async (_name, make, headers = {}) => {
-    const token = make();
-    const opts = (body?: unknown) => ({ ...(token ? { token } : {}), headers, ...(body === undefined ? {} : { body }) });
-    await refused('UNAUTHENTICATED', () => request(base, 'POST', '/api/rooms', opts({ title: 'Sneaky', freelancerId: 'bob' })));
-    await refused('UNAUTHENTICATED', () =>
-      request(base, 'POST', `/api/rooms/${roomId}/commands`, opts({ clientId: randomUUID(), command: { type: 'message.post', text: 'sneaky' } })),
-    );
-    for (const path of ['/api/rooms', `/api/rooms/${roomId}`, `/api/rooms/${roomId}/events`, `/api/rooms/${roomId}/export`, '/api/candidacies', '/api/notifications']) {
-      const reply = await request(base, 'GET', path, opts());
-      expectError(reply, 'UNAUTHENTICATED', 401);
-      expect(JSON.stringify(reply.body)).not.toContain('Bad input target');
-    }
-  });
+  it.each(cases)(
+    '%s → UNAUTHENTICATED on every endpoint, and nothing changes',
+    async (_name, make, headers = {}) => {
+      const token = make();
+      const opts = (body?: unknown) => ({
+        ...(token ? { token } : {}),
+        headers,
+        ...(body === undefined ? {} : { body }),
+      });
+      await refused('UNAUTHENTICATED', () =>
+        request(base, 'POST', '/api/rooms', opts({ title: 'Sneaky', freelancerId: 'bob' })),
+      );
+      await refused('UNAUTHENTICATED', () =>
+        request(
+          base,
+          'POST',
+          `/api/rooms/${roomId}/commands`,
+          opts({ clientId: randomUUID(), command: { type: 'message.post', text: 'sneaky' } }),
+        ),
+      );
+      for (const path of [
+        '/api/rooms',
+        `/api/rooms/${roomId}`,
+        `/api/rooms/${roomId}/events`,
+        `/api/rooms/${roomId}/export`,
+        '/api/candidacies',
+        '/api/notifications',
+      ]) {
+        const reply = await request(base, 'GET', path, opts());
+        expectError(reply, 'UNAUTHENTICATED', 401);
+        expect(JSON.stringify(reply.body)).not.toContain('Bad input target');
+      }
+    },
+  );
 
   it('a correctly signed token works (the cases above fail for the reason they name)', async () => {
     const token = jwt.sign(claims, SECRET, { algorithm: 'HS256', subject: 'alice', expiresIn: '1h' });
@@ -277,13 +413,27 @@ describe('tokens (RS256 server with issuer and audience)', () => {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const other = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
   let rs: TestServer;
   let rsTokens: Tokens;
   let rsRoom: string;
 
-  const sign = (sub: string, extra: jwt.SignOptions = {}, key = privatePem, payload: object = { name: sub }) =>
-    jwt.sign(payload, key, { algorithm: 'RS256', subject: sub, expiresIn: '1h', issuer: ISSUER, audience: AUDIENCE, ...extra });
+  const sign = (
+    sub: string,
+    extra: jwt.SignOptions = {},
+    key = privatePem,
+    payload: object = { name: sub },
+  ) =>
+    jwt.sign(payload, key, {
+      algorithm: 'RS256',
+      subject: sub,
+      expiresIn: '1h',
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      ...extra,
+    });
 
   beforeAll(async () => {
     rs = await startTestServer({ JWT_PUBLIC_KEY: publicPem, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE });
@@ -307,23 +457,65 @@ describe('tokens (RS256 server with issuer and audience)', () => {
     expect(JSON.stringify(reply.body)).not.toContain('"token"');
   });
 
-  const hs = (key: string) => jwt.sign({ name: 'alice' }, key, { algorithm: 'HS256', subject: 'alice', expiresIn: '1h', issuer: ISSUER, audience: AUDIENCE });
+  const hs = (key: string) =>
+    jwt.sign({ name: 'alice' }, key, {
+      algorithm: 'HS256',
+      subject: 'alice',
+      expiresIn: '1h',
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
   it.each<[string, () => string]>([
     ['HS256 signed with the public key (algorithm confusion)', () => hs(publicPem)],
     ['HS256 with the development secret', () => hs('workroom-development-secret-do-not-use-in-production')],
     ['RS256 with another key', () => sign('alice', {}, other)],
     ['a wrong issuer', () => sign('alice', { issuer: 'https://evil.example' })],
     ['a wrong audience', () => sign('alice', { audience: 'someone-else' })],
-    ['no issuer', () => jwt.sign({ name: 'alice' }, privatePem, { algorithm: 'RS256', subject: 'alice', expiresIn: '1h', audience: AUDIENCE })],
-    ['no audience', () => jwt.sign({ name: 'alice' }, privatePem, { algorithm: 'RS256', subject: 'alice', expiresIn: '1h', issuer: ISSUER })],
+    [
+      'no issuer',
+      () =>
+        jwt.sign({ name: 'alice' }, privatePem, {
+          algorithm: 'RS256',
+          subject: 'alice',
+          expiresIn: '1h',
+          audience: AUDIENCE,
+        }),
+    ],
+    [
+      'no audience',
+      () =>
+        jwt.sign({ name: 'alice' }, privatePem, {
+          algorithm: 'RS256',
+          subject: 'alice',
+          expiresIn: '1h',
+          issuer: ISSUER,
+        }),
+    ],
     ['expired', () => sign('alice', { expiresIn: -10 })],
-    ['without exp', () => jwt.sign({ name: 'alice' }, privatePem, { algorithm: 'RS256', subject: 'alice', issuer: ISSUER, audience: AUDIENCE, noTimestamp: true })],
+    [
+      'without exp',
+      () =>
+        jwt.sign({ name: 'alice' }, privatePem, {
+          algorithm: 'RS256',
+          subject: 'alice',
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          noTimestamp: true,
+        }),
+    ],
   ])('%s → UNAUTHENTICATED, and nothing changes', async (_name, make) => {
     const token = make();
     const before = await observe(rs.url, rsTokens, rsRoom);
-    expectError(await request(rs.url, 'POST', '/api/rooms', { token, body: { title: 'Sneaky', freelancerId: 'bob' } }), 'UNAUTHENTICATED', 401);
     expectError(
-      await request(rs.url, 'POST', `/api/rooms/${rsRoom}/commands`, { token, body: { clientId: randomUUID(), command: { type: 'message.post', text: 'x' } } }),
+      await request(rs.url, 'POST', '/api/rooms', { token, body: { title: 'Sneaky', freelancerId: 'bob' } }),
+      'UNAUTHENTICATED',
+      401,
+    );
+    expectError(
+      await request(rs.url, 'POST', `/api/rooms/${rsRoom}/commands`, {
+        token,
+        body: { clientId: randomUUID(), command: { type: 'message.post', text: 'x' } },
+      }),
       'UNAUTHENTICATED',
       401,
     );

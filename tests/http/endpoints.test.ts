@@ -66,16 +66,20 @@ describe('health and readiness', () => {
 
 describe('POST /api/dev/token', () => {
   it('returns a token and the seeded profile, with the agency for bob and carol', async () => {
-    const bob = await request<{ token: string; user: { id: string; name: string; agency?: { id: string; role: string } } }>(
-      base,
-      'POST',
-      '/api/dev/token',
-      { body: { userId: 'bob' } },
-    );
+    const bob = await request<{
+      token: string;
+      user: { id: string; name: string; agency?: { id: string; role: string } };
+    }>(base, 'POST', '/api/dev/token', { body: { userId: 'bob' } });
     expect(bob.status).toBe(200);
     expect(bob.body.token.split('.')).toHaveLength(3);
-    expect(bob.body.user).toEqual({ id: 'bob', name: 'Bob Freelancer', agency: { id: 'acme', role: 'member' } });
-    const carol = await request<{ user: { agency?: { role: string } } }>(base, 'POST', '/api/dev/token', { body: { userId: 'carol' } });
+    expect(bob.body.user).toEqual({
+      id: 'bob',
+      name: 'Bob Freelancer',
+      agency: { id: 'acme', role: 'member' },
+    });
+    const carol = await request<{ user: { agency?: { role: string } } }>(base, 'POST', '/api/dev/token', {
+      body: { userId: 'carol' },
+    });
     expect(carol.body.user.agency).toEqual({ id: 'acme', role: 'manager' });
   });
 
@@ -90,8 +94,16 @@ describe('POST /api/dev/token', () => {
       const anonymous = await request(prod.url, 'POST', '/api/dev/token', { body: { userId: 'alice' } });
       expect([401, 404]).toContain(anonymous.status);
       expect(JSON.stringify(anonymous.body)).not.toContain('token"');
-      const signed = jwt.sign({ name: 'Alice Client' }, secret, { algorithm: 'HS256', subject: 'alice', expiresIn: '1h' });
-      expectError(await request(prod.url, 'POST', '/api/dev/token', { token: signed, body: { userId: 'alice' } }), 'NOT_FOUND', 404);
+      const signed = jwt.sign({ name: 'Alice Client' }, secret, {
+        algorithm: 'HS256',
+        subject: 'alice',
+        expiresIn: '1h',
+      });
+      expectError(
+        await request(prod.url, 'POST', '/api/dev/token', { token: signed, body: { userId: 'alice' } }),
+        'NOT_FOUND',
+        404,
+      );
     } finally {
       await prod.stop();
     }
@@ -100,10 +112,15 @@ describe('POST /api/dev/token', () => {
 
 describe('rooms', () => {
   it('POST /api/rooms creates a room in phase interview; the caller is its client', async () => {
-    const reply = await request<{ ok: boolean; room: { id: string } & Record<string, unknown> }>(base, 'POST', '/api/rooms', {
-      token: tokens.alice,
-      body: { title: 'Logo design', freelancerId: 'bob', jobId: 'job-logo', interviewerIds: ['dave'] },
-    });
+    const reply = await request<{ ok: boolean; room: { id: string } & Record<string, unknown> }>(
+      base,
+      'POST',
+      '/api/rooms',
+      {
+        token: tokens.alice,
+        body: { title: 'Logo design', freelancerId: 'bob', jobId: 'job-logo', interviewerIds: ['dave'] },
+      },
+    );
     expect(reply.status).toBe(201);
     expect(reply.body.ok).toBe(true);
     expect(reply.body.room).toMatchObject({
@@ -120,7 +137,10 @@ describe('rooms', () => {
   });
 
   it('a freelancerId the server has not seen yet is accepted', async () => {
-    const room = await createRoom(base, tokens.alice, { title: 'For a newcomer', freelancerId: 'newcomer-1' });
+    const room = await createRoom(base, tokens.alice, {
+      title: 'For a newcomer',
+      freelancerId: 'newcomer-1',
+    });
     expect(room).toMatchObject({ freelancerId: 'newcomer-1', agencyId: null, phase: 'interview' });
   });
 
@@ -150,7 +170,11 @@ describe('rooms', () => {
 
     // erin wrote both messages herself: only alice's room.created is unread for her.
     const erin = await request<RoomsReply>(base, 'GET', '/api/rooms', { token: tokens.erin });
-    expect(erin.body.rooms.find((r) => r.id === older.id)).toMatchObject({ myRole: 'freelancer', unread: 1, seq: 3 });
+    expect(erin.body.rooms.find((r) => r.id === older.id)).toMatchObject({
+      myRole: 'freelancer',
+      unread: 1,
+      seq: 3,
+    });
     // mallory is a party to nothing.
     const mallory = await request<RoomsReply>(base, 'GET', '/api/rooms', { token: tokens.mallory });
     expect(mallory.body.rooms).toEqual([]);
@@ -172,23 +196,32 @@ describe('GET /api/rooms/:id/events', () => {
   beforeAll(async () => {
     roomId = (await createRoom(base, tokens.alice, { title: 'Paging', freelancerId: 'erin' })).id;
     for (let i = 0; i < MESSAGES; i++) {
-      await command(base, i % 2 ? tokens.alice : tokens.erin, roomId, { type: 'message.post', text: `message ${i}` });
+      await command(base, i % 2 ? tokens.alice : tokens.erin, roomId, {
+        type: 'message.post',
+        text: `message ${i}`,
+      });
     }
   });
 
   it('returns every event in seq order with the room seq', async () => {
-    const reply = await request<EventsReply>(base, 'GET', `/api/rooms/${roomId}/events`, { token: tokens.alice });
+    const reply = await request<EventsReply>(base, 'GET', `/api/rooms/${roomId}/events`, {
+      token: tokens.alice,
+    });
     expect(reply.status).toBe(200);
     expect(reply.body.seq).toBe(MESSAGES + 1);
     expectContiguous(reply.body.events);
     expect(reply.body.events[0]!.type).toBe('room.created');
     for (const e of reply.body.events) {
-      expect(Object.keys(e)).toEqual(expect.arrayContaining(['seq', 'type', 'at', 'actor', 'data', 'hash', 'prevHash']));
+      expect(Object.keys(e)).toEqual(
+        expect.arrayContaining(['seq', 'type', 'at', 'actor', 'data', 'hash', 'prevHash']),
+      );
     }
   });
 
   it('pages with after and limit, and the pages join into the whole log', async () => {
-    const page = await request<EventsReply>(base, 'GET', `/api/rooms/${roomId}/events?after=5&limit=4`, { token: tokens.erin });
+    const page = await request<EventsReply>(base, 'GET', `/api/rooms/${roomId}/events?after=5&limit=4`, {
+      token: tokens.erin,
+    });
     expect(page.body.events.map((e) => e.seq)).toEqual([6, 7, 8, 9]);
     expect(page.body.seq).toBe(MESSAGES + 1);
 
@@ -198,13 +231,24 @@ describe('GET /api/rooms/:id/events', () => {
     expect(whole).toHaveLength(MESSAGES + 1);
     expect(verifyChain(roomId, whole)).toEqual({ ok: true, checked: MESSAGES + 1 });
 
-    const past = await request<EventsReply>(base, 'GET', `/api/rooms/${roomId}/events?after=${MESSAGES + 1}`, { token: tokens.erin });
+    const past = await request<EventsReply>(
+      base,
+      'GET',
+      `/api/rooms/${roomId}/events?after=${MESSAGES + 1}`,
+      { token: tokens.erin },
+    );
     expect(past.body.events).toEqual([]);
   });
 
   it('limit is at most 500', async () => {
-    expectError(await request(base, 'GET', `/api/rooms/${roomId}/events?limit=501`, { token: tokens.alice }), 'INVALID', 400);
-    const max = await request<EventsReply>(base, 'GET', `/api/rooms/${roomId}/events?limit=500`, { token: tokens.alice });
+    expectError(
+      await request(base, 'GET', `/api/rooms/${roomId}/events?limit=501`, { token: tokens.alice }),
+      'INVALID',
+      400,
+    );
+    const max = await request<EventsReply>(base, 'GET', `/api/rooms/${roomId}/events?limit=500`, {
+      token: tokens.alice,
+    });
     expect(max.status).toBe(200);
   });
 });
@@ -213,20 +257,38 @@ describe('a whole contract through POST /api/rooms/:id/commands', () => {
   let roomId: string;
 
   beforeAll(async () => {
-    roomId = (await createRoom(base, tokens.alice, { title: 'Contract', freelancerId: 'bob', jobId: 'job-contract' })).id;
+    roomId = (
+      await createRoom(base, tokens.alice, { title: 'Contract', freelancerId: 'bob', jobId: 'job-contract' })
+    ).id;
   });
 
   it('answers 201 { ok, seq, events }, and a repeated clientId 200 with the same result', async () => {
     const clientId = randomUUID();
-    const first = await sendCommand(base, tokens.bob, roomId, { type: 'message.post', text: 'Hi Alice' }, clientId);
+    const first = await sendCommand(
+      base,
+      tokens.bob,
+      roomId,
+      { type: 'message.post', text: 'Hi Alice' },
+      clientId,
+    );
     expect(first.status).toBe(201);
     const ack = first.body as CommandReply;
     expect(ack.ok).toBe(true);
     expect(ack.seq).toBe(2);
     expect(ack.events).toHaveLength(1);
-    expect(ack.events[0]).toMatchObject({ seq: 2, type: 'message.posted', actor: { id: 'bob', side: 'freelancer', role: 'freelancer' } });
+    expect(ack.events[0]).toMatchObject({
+      seq: 2,
+      type: 'message.posted',
+      actor: { id: 'bob', side: 'freelancer', role: 'freelancer' },
+    });
 
-    const again = await sendCommand(base, tokens.bob, roomId, { type: 'message.post', text: 'Hi Alice' }, clientId);
+    const again = await sendCommand(
+      base,
+      tokens.bob,
+      roomId,
+      { type: 'message.post', text: 'Hi Alice' },
+      clientId,
+    );
     expect(again.status).toBe(200);
     expect(again.body).toEqual(ack);
     expect((await getRoom(base, tokens.alice, roomId)).seq).toBe(2);
@@ -238,9 +300,17 @@ describe('a whole contract through POST /api/rooms/:id/commands', () => {
     expect((await getRoom(base, tokens.bob, roomId)).phase).toBe('offer');
 
     // carol counters on bob's behalf; the event says so.
-    const counterTerms = { ...FIXED_TERMS, milestones: FIXED_TERMS.milestones.map((m) => ({ ...m, amount: m.amount + 10_000 })) };
+    const counterTerms = {
+      ...FIXED_TERMS,
+      milestones: FIXED_TERMS.milestones.map((m) => ({ ...m, amount: m.amount + 10_000 })),
+    };
     const counter = await command(base, tokens.carol, roomId, { type: 'terms.propose', terms: counterTerms });
-    expect(counter.events[0]!.actor).toEqual({ id: 'carol', side: 'freelancer', role: 'agency_manager', onBehalfOf: 'bob' });
+    expect(counter.events[0]!.actor).toEqual({
+      id: 'carol',
+      side: 'freelancer',
+      role: 'agency_manager',
+      onBehalfOf: 'bob',
+    });
     expect(counter.events[0]!.data).toMatchObject({ version: 2, supersedes: 1 });
 
     const accepted = await command(base, tokens.alice, roomId, { type: 'terms.accept', version: 2 });
@@ -253,11 +323,29 @@ describe('a whole contract through POST /api/rooms/:id/commands', () => {
     ]);
 
     await command(base, tokens.alice, roomId, { type: 'milestone.fund', milestoneId: 'm1' });
-    await command(base, tokens.bob, roomId, { type: 'milestone.submit', milestoneId: 'm1', note: 'First sketches' });
-    await command(base, tokens.alice, roomId, { type: 'milestone.requestChanges', milestoneId: 'm1', note: 'More colour' });
-    await command(base, tokens.bob, roomId, { type: 'milestone.submit', milestoneId: 'm1', note: 'Coloured' });
-    const released = await command(base, tokens.alice, roomId, { type: 'milestone.release', milestoneId: 'm1' });
-    expect(released.events[0]).toMatchObject({ type: 'milestone.released', data: { milestoneId: 'm1', auto: false } });
+    await command(base, tokens.bob, roomId, {
+      type: 'milestone.submit',
+      milestoneId: 'm1',
+      note: 'First sketches',
+    });
+    await command(base, tokens.alice, roomId, {
+      type: 'milestone.requestChanges',
+      milestoneId: 'm1',
+      note: 'More colour',
+    });
+    await command(base, tokens.bob, roomId, {
+      type: 'milestone.submit',
+      milestoneId: 'm1',
+      note: 'Coloured',
+    });
+    const released = await command(base, tokens.alice, roomId, {
+      type: 'milestone.release',
+      milestoneId: 'm1',
+    });
+    expect(released.events[0]).toMatchObject({
+      type: 'milestone.released',
+      data: { milestoneId: 'm1', auto: false },
+    });
     await command(base, tokens.bob, roomId, {
       type: 'statusReport.submit',
       periodStart: '2025-03-03',
@@ -272,7 +360,11 @@ describe('a whole contract through POST /api/rooms/:id/commands', () => {
 
     // A command the state does not allow is CONFLICT and appends nothing.
     const seqBefore = state.seq;
-    expectError(await sendCommand(base, tokens.alice, roomId, { type: 'milestone.release', milestoneId: 'm1' }), 'CONFLICT', 409);
+    expectError(
+      await sendCommand(base, tokens.alice, roomId, { type: 'milestone.release', milestoneId: 'm1' }),
+      'CONFLICT',
+      409,
+    );
     expect((await getRoom(base, tokens.alice, roomId)).seq).toBe(seqBefore);
 
     await command(base, tokens.alice, roomId, { type: 'contract.end', reason: 'done' });
@@ -300,7 +392,9 @@ describe('a whole contract through POST /api/rooms/:id/commands', () => {
   });
 
   it('the export verifies end to end, hides private feedback, and any tampering fails verification', async () => {
-    const reply = await request<ExportReply>(base, 'GET', `/api/rooms/${roomId}/export`, { token: tokens.bob });
+    const reply = await request<ExportReply>(base, 'GET', `/api/rooms/${roomId}/export`, {
+      token: tokens.bob,
+    });
     expect(reply.status).toBe(200);
     expect(reply.headers.get('content-disposition')).toContain('attachment');
     const body = reply.body;
@@ -319,7 +413,9 @@ describe('a whole contract through POST /api/rooms/:id/commands', () => {
     expect(JSON.stringify(body)).not.toContain('alice-private-note');
 
     // alice sees her own private note in her export.
-    const aliceExport = await request<ExportReply>(base, 'GET', `/api/rooms/${roomId}/export`, { token: tokens.alice });
+    const aliceExport = await request<ExportReply>(base, 'GET', `/api/rooms/${roomId}/export`, {
+      token: tokens.alice,
+    });
     expect(JSON.stringify(aliceExport.body)).toContain('alice-private-note');
     expect(verifyChain(roomId, aliceExport.body.events).ok).toBe(true);
 
@@ -348,9 +444,27 @@ describe('candidacies and notifications', () => {
   let erinRoom: string;
 
   beforeAll(async () => {
-    chatting = (await createRoom(base, tokens.alice, { title: 'Candidacy chat', freelancerId: 'bob', jobId: 'job-cand' })).id;
-    offered = (await createRoom(base, tokens.alice, { title: 'Candidacy offer', freelancerId: 'bob', jobId: 'job-cand' })).id;
-    erinRoom = (await createRoom(base, tokens.alice, { title: 'Candidacy erin', freelancerId: 'erin', jobId: 'job-cand' })).id;
+    chatting = (
+      await createRoom(base, tokens.alice, {
+        title: 'Candidacy chat',
+        freelancerId: 'bob',
+        jobId: 'job-cand',
+      })
+    ).id;
+    offered = (
+      await createRoom(base, tokens.alice, {
+        title: 'Candidacy offer',
+        freelancerId: 'bob',
+        jobId: 'job-cand',
+      })
+    ).id;
+    erinRoom = (
+      await createRoom(base, tokens.alice, {
+        title: 'Candidacy erin',
+        freelancerId: 'erin',
+        jobId: 'job-cand',
+      })
+    ).id;
     await command(base, tokens.alice, offered, { type: 'terms.propose', terms: FIXED_TERMS });
     // Activity after the offer, so the chat room is the newest: the offer must still come first.
     await command(base, tokens.bob, chatting, { type: 'message.post', text: 'latest activity' });
@@ -360,7 +474,12 @@ describe('candidacies and notifications', () => {
     const reply = await request<CandidaciesReply>(base, 'GET', '/api/candidacies', { token: tokens.bob });
     expect(reply.status).toBe(200);
     const list = reply.body.candidacies;
-    expect(list[0]).toMatchObject({ roomId: offered, phase: 'offer', myRole: 'freelancer', openProposal: { version: 1, authorSide: 'client' } });
+    expect(list[0]).toMatchObject({
+      roomId: offered,
+      phase: 'offer',
+      myRole: 'freelancer',
+      openProposal: { version: 1, authorSide: 'client' },
+    });
     expect(list.map((c) => c.roomId)).toContain(chatting);
     expect(list.map((c) => c.roomId)).not.toContain(erinRoom);
     expect(list.every((c) => c.freelancerId === 'bob')).toBe(true);
@@ -388,7 +507,9 @@ describe('candidacies and notifications', () => {
   });
 
   it('outsiders and unrelated users have no candidacies of these rooms', async () => {
-    const mallory = await request<CandidaciesReply>(base, 'GET', '/api/candidacies', { token: tokens.mallory });
+    const mallory = await request<CandidaciesReply>(base, 'GET', '/api/candidacies', {
+      token: tokens.mallory,
+    });
     expect(mallory.body.candidacies).toEqual([]);
   });
 
@@ -401,10 +522,19 @@ describe('candidacies and notifications', () => {
   it('an offer to bob notifies bob and cc’s carol, not the outsider or the author', async () => {
     const kinds = (token: string) => notificationsOf(token, offered);
     // Notifications are stored after the sender's answer: wait for them to land.
-    await eventually(async () => ((await kinds(tokens.carol)).length > 0 ? true : undefined), 5_000, 'carol cc');
+    await eventually(
+      async () => ((await kinds(tokens.carol)).length > 0 ? true : undefined),
+      5_000,
+      'carol cc',
+    );
     const bob = await kinds(tokens.bob);
     expect(bob).toEqual([
-      expect.objectContaining({ kind: 'offer', roomId: offered, text: expect.stringContaining('Candidacy offer') as unknown, read: false }),
+      expect.objectContaining({
+        kind: 'offer',
+        roomId: offered,
+        text: expect.stringContaining('Candidacy offer') as unknown,
+        read: false,
+      }),
     ]);
     expect((await kinds(tokens.carol)).map((n) => n.kind)).toEqual(['offer']);
     expect(await kinds(tokens.alice)).toEqual([]);
@@ -420,7 +550,9 @@ describe('candidacies and notifications', () => {
       'the decline notification',
     );
     expect(declined.text).toContain('Carol Manager');
-    const alice = await request<NotificationsReply>(base, 'GET', '/api/notifications', { token: tokens.alice });
+    const alice = await request<NotificationsReply>(base, 'GET', '/api/notifications', {
+      token: tokens.alice,
+    });
     const list = alice.body.notifications;
     const firstRead = list.findIndex((n) => n.read === true);
     if (firstRead >= 0) expect(list.slice(firstRead).every((n) => n.read === true)).toBe(true);

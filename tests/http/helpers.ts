@@ -58,7 +58,11 @@ export async function seededTokens(base: string): Promise<Tokens> {
 /** Asserts the protocol's error shape with this code and the matching HTTP status. */
 export function expectError(reply: Reply<unknown>, code: ErrorCode, status: number): ErrorResponse {
   const body = reply.body as ErrorResponse;
-  expect({ status: reply.status, ok: body?.ok, code: body?.error?.code }).toEqual({ status, ok: false, code });
+  expect({ status: reply.status, ok: body?.ok, code: body?.error?.code }).toEqual({
+    status,
+    ok: false,
+    code,
+  });
   expect(typeof body.error.message).toBe('string');
   return body;
 }
@@ -88,7 +92,12 @@ export function sendCommand(
 }
 
 /** Sends a command that must succeed; returns its ack. */
-export async function command(base: string, token: string, roomId: string, cmd: Command): Promise<CommandReply> {
+export async function command(
+  base: string,
+  token: string,
+  roomId: string,
+  cmd: Command,
+): Promise<CommandReply> {
   const reply = await sendCommand(base, token, roomId, cmd);
   expect(reply.status, `${cmd.type}: ${JSON.stringify(reply.body)}`).toBe(201);
   return reply.body as CommandReply;
@@ -101,11 +110,21 @@ export async function getRoom(base: string, token: string, roomId: string): Prom
 }
 
 /** The whole visible history, read in pages of `limit`. */
-export async function allEvents(base: string, token: string, roomId: string, limit = 500): Promise<StoredEvent[]> {
+export async function allEvents(
+  base: string,
+  token: string,
+  roomId: string,
+  limit = 500,
+): Promise<StoredEvent[]> {
   const out: StoredEvent[] = [];
   let after = 0;
   for (;;) {
-    const reply = await request<EventsReply>(base, 'GET', `/api/rooms/${roomId}/events?after=${after}&limit=${limit}`, { token });
+    const reply = await request<EventsReply>(
+      base,
+      'GET',
+      `/api/rooms/${roomId}/events?after=${after}&limit=${limit}`,
+      { token },
+    );
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
     out.push(...reply.body.events);
     if (reply.body.events.length < limit) return out;
@@ -123,7 +142,12 @@ export const FIXED_TERMS: FixedTerms = {
 };
 
 /** Drives a room from interview to an active contract: alice offers, `accepter` accepts. */
-export async function hire(base: string, tokens: Tokens, roomId: string, accepter: 'bob' | 'carol' | 'erin' = 'bob'): Promise<number> {
+export async function hire(
+  base: string,
+  tokens: Tokens,
+  roomId: string,
+  accepter: 'bob' | 'carol' | 'erin' = 'bob',
+): Promise<number> {
   const offer = await command(base, tokens.alice, roomId, { type: 'terms.propose', terms: FIXED_TERMS });
   const version = (offer.events[0]!.data as { version: number }).version;
   await command(base, tokens[accepter], roomId, { type: 'terms.accept', version });
@@ -143,7 +167,11 @@ export function countByType(events: ReadonlyArray<{ type: string }>): Record<str
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -153,7 +181,8 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 150));
   }
 }

@@ -90,12 +90,20 @@ interface Sent {
  * Sends one command like a real client: retried with the same clientId while the answer is a
  * transient refusal (the room busy). Every reply that is an ack is kept.
  */
-async function send(url: string, token: string, roomId: string, clientId: string, text: string): Promise<{ status: number; body: CommandReply }> {
+async function send(
+  url: string,
+  token: string,
+  roomId: string,
+  clientId: string,
+  text: string,
+): Promise<{ status: number; body: CommandReply }> {
   for (let attempt = 0; ; attempt++) {
     const reply = await sendCommand(url, token, roomId, { type: 'message.post', text }, clientId);
-    if (reply.status === 201 || reply.status === 200) return { status: reply.status, body: reply.body as CommandReply };
+    if (reply.status === 201 || reply.status === 200)
+      return { status: reply.status, body: reply.body as CommandReply };
     const code = (reply.body as ErrorResponse).error?.code;
-    if (code !== 'CONFLICT' || attempt >= 10) throw new Error(`command refused: ${reply.status} ${JSON.stringify(reply.body)}`);
+    if (code !== 'CONFLICT' || attempt >= 10)
+      throw new Error(`command refused: ${reply.status} ${JSON.stringify(reply.body)}`);
   }
 }
 
@@ -137,7 +145,10 @@ describe('two processes, one store, one room', () => {
 
     // Every clientId: exactly one 201 among its answers, all answers the same seq and events.
     for (const s of sent) {
-      expect(s.acks.filter((a) => a.status === 201), s.text).toHaveLength(1);
+      expect(
+        s.acks.filter((a) => a.status === 201),
+        s.text,
+      ).toHaveLength(1);
       for (const a of s.acks) {
         expect(a.body.seq).toBe(s.acks[0]!.body.seq);
         expect(a.body.events).toEqual(s.acks[0]!.body.events);
@@ -169,7 +180,9 @@ describe('two processes, one store, one room', () => {
 
     // The room's state in both processes agrees with the log.
     for (const url of servers) {
-      const state = await request<{ room: { seq: number } }>(url, 'GET', `/api/rooms/${roomId}`, { token: tokens.carol });
+      const state = await request<{ room: { seq: number } }>(url, 'GET', `/api/rooms/${roomId}`, {
+        token: tokens.carol,
+      });
       expect(state.body.room.seq).toBe(events.length);
     }
   }, 60_000);
@@ -179,7 +192,13 @@ describe('two processes, one store, one room', () => {
     for (const s of sent.slice(0, 10)) {
       const token = tokens.alice;
       for (const url of servers) {
-        const reply = await sendCommand(url, token, roomId, { type: 'message.post', text: s.text }, s.clientId);
+        const reply = await sendCommand(
+          url,
+          token,
+          roomId,
+          { type: 'message.post', text: s.text },
+          s.clientId,
+        );
         // The clientId belongs to the room: whoever repeats it gets the first result.
         expect(reply.status).toBe(200);
         expect((reply.body as CommandReply).seq).toBe(s.acks[0]!.body.seq);
@@ -191,15 +210,22 @@ describe('two processes, one store, one room', () => {
   it('a restart of both processes and the store keeps every room, its seq and its chain', async () => {
     // A few more rooms, in different states.
     for (let i = 0; i < 4; i++) {
-      const id = (await createRoom(servers[i % 2]!, tokens.alice, { title: `Room ${i}`, freelancerId: i % 2 ? 'erin' : 'bob' })).id;
-      for (let j = 0; j <= i; j++) await command(servers[j % 2]!, tokens.alice, id, { type: 'message.post', text: `note ${j}` });
+      const id = (
+        await createRoom(servers[i % 2]!, tokens.alice, {
+          title: `Room ${i}`,
+          freelancerId: i % 2 ? 'erin' : 'bob',
+        })
+      ).id;
+      for (let j = 0; j <= i; j++)
+        await command(servers[j % 2]!, tokens.alice, id, { type: 'message.post', text: `note ${j}` });
     }
     // A room's summary is written just after its command is answered, by the process that ran
     // it: the list on the other process catches up a moment later.
     const rooms = await eventually(
       async () => {
         const list = await request<RoomsReply>(servers[0], 'GET', '/api/rooms', { token: tokens.alice });
-        for (const r of list.body.rooms) if ((await allEvents(servers[0], tokens.alice, r.id)).length !== r.seq) return undefined;
+        for (const r of list.body.rooms)
+          if ((await allEvents(servers[0], tokens.alice, r.id)).length !== r.seq) return undefined;
         return list.body.rooms;
       },
       5_000,
@@ -225,10 +251,19 @@ describe('two processes, one store, one room', () => {
 
     // The chain continues where it stopped, and old clientIds are still remembered.
     const last = before.events.get(roomId)!.at(-1)!;
-    const next = await command(servers[1], tokens.bob, roomId, { type: 'message.post', text: 'after the restart' });
+    const next = await command(servers[1], tokens.bob, roomId, {
+      type: 'message.post',
+      text: 'after the restart',
+    });
     expect(next.events[0]).toMatchObject({ seq: last.seq + 1, prevHash: last.hash });
     const old = sent[0]!;
-    const repeat = await sendCommand(servers[0], tokens.alice, roomId, { type: 'message.post', text: old.text }, old.clientId);
+    const repeat = await sendCommand(
+      servers[0],
+      tokens.alice,
+      roomId,
+      { type: 'message.post', text: old.text },
+      old.clientId,
+    );
     expect(repeat.status).toBe(200);
     expect((repeat.body as CommandReply).seq).toBe(old.acks[0]!.body.seq);
     expect(verifyChain(roomId, await allEvents(servers[0], tokens.alice, roomId)).ok).toBe(true);

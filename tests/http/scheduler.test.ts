@@ -7,7 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../server/application/evidence.js';
 import type { StoredEvent } from '../../shared/domain/index.js';
-import { spawnServer, spawnStore, startTestServer, tempDir, type ChildServer, type TestServer } from '../support/server.js';
+import {
+  spawnServer,
+  spawnStore,
+  startTestServer,
+  tempDir,
+  type ChildServer,
+  type TestServer,
+} from '../support/server.js';
 import {
   allEvents,
   command,
@@ -45,8 +52,11 @@ interface Rooms {
 async function arrange(urls: string[], tokens: Tokens): Promise<Rooms> {
   const at = (i: number) => urls[i % urls.length]!;
   const idle = (await createRoom(at(0), tokens.alice, { title: 'Idle contract', freelancerId: 'bob' })).id;
-  const feedback = (await createRoom(at(1), tokens.alice, { title: 'Ended contract', freelancerId: 'erin' })).id;
-  const released = (await createRoom(at(0), tokens.alice, { title: 'Released contract', freelancerId: 'erin' })).id;
+  const feedback = (await createRoom(at(1), tokens.alice, { title: 'Ended contract', freelancerId: 'erin' }))
+    .id;
+  const released = (
+    await createRoom(at(0), tokens.alice, { title: 'Released contract', freelancerId: 'erin' })
+  ).id;
 
   await hire(at(1), tokens, feedback, 'erin');
   await command(at(0), tokens.alice, feedback, { type: 'contract.end', reason: 'done early' });
@@ -71,7 +81,12 @@ async function arrange(urls: string[], tokens: Tokens): Promise<Rooms> {
  * The whole log: what the client sees joined with what the freelancer sees (reminders and private
  * feedback are addressed to one side or one user).
  */
-async function fullLog(url: string, tokens: Tokens, roomId: string, freelancer: 'bob' | 'erin'): Promise<StoredEvent[]> {
+async function fullLog(
+  url: string,
+  tokens: Tokens,
+  roomId: string,
+  freelancer: 'bob' | 'erin',
+): Promise<StoredEvent[]> {
   const bySeq = new Map<number, StoredEvent>();
   for (const e of await allEvents(url, tokens.alice, roomId)) bySeq.set(e.seq, e);
   for (const e of await allEvents(url, tokens[freelancer], roomId)) bySeq.set(e.seq, e);
@@ -79,7 +94,11 @@ async function fullLog(url: string, tokens: Tokens, roomId: string, freelancer: 
 }
 
 /** Waits until every rule has fired, then a little longer, so a second firing would show. */
-async function settle(url: string, tokens: Tokens, rooms: Rooms): Promise<Record<keyof Rooms, StoredEvent[]>> {
+async function settle(
+  url: string,
+  tokens: Tokens,
+  rooms: Rooms,
+): Promise<Record<keyof Rooms, StoredEvent[]>> {
   const revealed = async (id: string) =>
     (await allEvents(url, tokens.alice, id)).some((e) => e.type === 'feedback.revealed') ? true : undefined;
   await eventually(() => revealed(rooms.idle), 25_000, 'the idle room to close and reveal');
@@ -109,11 +128,22 @@ function expectRulesFiredOnce(logs: Record<keyof Rooms, StoredEvent[]>, rooms: R
     'contract.ended': 1,
     'feedback.revealed': 1,
   });
-  expect(idle.find((e) => e.type === 'milestone.released')!.data).toMatchObject({ milestoneId: 'm1', auto: true });
-  expect(idle.filter((e) => e.type === 'reminder.inactivity').map((e) => (e.data as { reminder: number }).reminder)).toEqual([1, 2]);
+  expect(idle.find((e) => e.type === 'milestone.released')!.data).toMatchObject({
+    milestoneId: 'm1',
+    auto: true,
+  });
+  expect(
+    idle
+      .filter((e) => e.type === 'reminder.inactivity')
+      .map((e) => (e.data as { reminder: number }).reminder),
+  ).toEqual([1, 2]);
   expect(idle.find((e) => e.type === 'reminder.statusReport')!.data).toMatchObject({ period: 1 });
   expect(idle.find((e) => e.type === 'contract.ended')!.data).toEqual({ by: 'system', reason: 'inactivity' });
-  expect(idle.find((e) => e.type === 'feedback.revealed')!.data).toEqual({ client: null, freelancer: null, auto: true });
+  expect(idle.find((e) => e.type === 'feedback.revealed')!.data).toEqual({
+    client: null,
+    freelancer: null,
+    auto: true,
+  });
   // Released before the close, revealed after it.
   const order = idle.map((e) => e.type);
   expect(order.indexOf('milestone.released')).toBeLessThan(order.indexOf('contract.ended'));
@@ -123,7 +153,11 @@ function expectRulesFiredOnce(logs: Record<keyof Rooms, StoredEvent[]>, rooms: R
   // The ended room: only the reveal, with alice's public feedback.
   const feedback = system(logs.feedback);
   expect(feedback.map((e) => e.type)).toEqual(['feedback.revealed']);
-  expect(feedback[0]!.data).toEqual({ client: { rating: 4, comment: 'Good start' }, freelancer: null, auto: true });
+  expect(feedback[0]!.data).toEqual({
+    client: { rating: 4, comment: 'Good start' },
+    freelancer: null,
+    auto: true,
+  });
 
   // The released room: no auto-release of a milestone alice released herself.
   const releases = logs.released.filter((e) => e.type === 'milestone.released');
@@ -161,13 +195,20 @@ describe('two server processes sharing one store', () => {
     const store = await spawnStore({ DB_PORT: '0', DATA_DIR: data.dir });
     children.push(store);
     const uri = `${/^mongodb:\/\/[^/]+/.exec(store.url)![0]}/workroom`;
-    const servers = await Promise.all([0, 1].map(() => spawnServer({ ...PERIODS, MONGODB_URI: uri, PORT: '0' })));
+    const servers = await Promise.all(
+      [0, 1].map(() => spawnServer({ ...PERIODS, MONGODB_URI: uri, PORT: '0' })),
+    );
     children.push(...servers);
     urls = servers.map((s) => s.url);
     tokens = await seededTokens(urls[0]!);
   }, 60_000);
   afterAll(async () => {
-    await Promise.all(children.splice(0).reverse().map((c) => c.stop('SIGTERM')));
+    await Promise.all(
+      children
+        .splice(0)
+        .reverse()
+        .map((c) => c.stop('SIGTERM')),
+    );
     data.remove();
   });
 

@@ -58,7 +58,11 @@ describe.skipIf(!redisAvailable())('faults under load', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     await cluster.startStore();
     const recovered = Date.now();
-    await until(() => load.acknowledged >= acknowledgedBefore + 40, 30_000, 'load continuing after the restart');
+    await until(
+      () => load.acknowledged >= acknowledgedBefore + 40,
+      30_000,
+      'load continuing after the restart',
+    );
     await load.stop();
     const report = await settle('store SIGKILL + restart', senders, members, recovered);
     reports.push(report);
@@ -76,7 +80,11 @@ describe.skipIf(!redisAvailable())('faults under load', () => {
     await until(() => load.acknowledged >= during + 20, 20_000, 'commands acknowledged while Redis is away');
     await cluster.redis.start();
     const recovered = Date.now();
-    await until(async () => (await request(node2!.url, 'GET', '/readyz')).status === 200, 20_000, 'node 2 ready again');
+    await until(
+      async () => (await request(node2!.url, 'GET', '/readyz')).status === 200,
+      20_000,
+      'node 2 ready again',
+    );
     await until(() => load.acknowledged >= during + 60, 20_000, 'load after Redis is back');
     await load.stop();
     const report = await settle('redis stop + start', senders, members, recovered);

@@ -27,7 +27,9 @@ describe.skipIf(!redisAvailable())('two nodes with Redis and one shared store', 
     const ack = await command(alice, roomId, { type: 'message.post', text: 'across the nodes' });
     expect(ack.ok).toBe(true);
     await until(() => live.some((p) => p.event.type === 'message.posted'), 10_000, 'live event on node 2');
-    expect(live.find((p) => p.event.type === 'message.posted')!.event.data).toMatchObject({ text: 'across the nodes' });
+    expect(live.find((p) => p.event.type === 'message.posted')!.event.data).toMatchObject({
+      text: 'across the nodes',
+    });
     alice.close();
     bob.close();
   });
@@ -43,7 +45,11 @@ describe.skipIf(!redisAvailable())('two nodes with Redis and one shared store', 
       terms: { kind: 'hourly', currency: 'EUR', hourlyRate: 6_000, weeklyLimitHours: 20 },
     });
     expect(ack.ok).toBe(true);
-    await until(() => notes.some((n) => n.kind === 'offer' && n.roomId === roomId), 10_000, 'offer notification');
+    await until(
+      () => notes.some((n) => n.kind === 'offer' && n.roomId === roomId),
+      10_000,
+      'offer notification',
+    );
     alice.close();
     carol.close();
   });

@@ -56,11 +56,17 @@ describe.skipIf(!redisAvailable())('appends shared over Redis', () => {
 
   async function startProcess(share: boolean): Promise<Process> {
     const writer = new CountingWriter(driverCollection(models.Commit));
-    const p: Process = { rooms: new RoomService(models, writer, DEFAULT_DOMAIN_CONFIG, logger), writer, heard: new Map() };
+    const p: Process = {
+      rooms: new RoomService(models, writer, DEFAULT_DOMAIN_CONFIG, logger),
+      writer,
+      heard: new Map(),
+    };
     if (share) {
       p.redis = await connectRedis(redis.url, logger);
       p.rooms.shareAppends(p.redis.appends);
-      p.redis.appends.subscribe((roomId, events) => p.heard.set(roomId, Math.max(events.at(-1)!.seq, p.heard.get(roomId) ?? 0)));
+      p.redis.appends.subscribe((roomId, events) =>
+        p.heard.set(roomId, Math.max(events.at(-1)!.seq, p.heard.get(roomId) ?? 0)),
+      );
     }
     processes.push(p);
     return p;
@@ -70,7 +76,12 @@ describe.skipIf(!redisAvailable())('appends shared over Redis', () => {
    * Twenty messages, the two processes taking turns; each turn waits until `heard` says so.
    * Returns how often the log was read meanwhile.
    */
-  async function takeTurns(a: Process, b: Process, heard: (to: Process, roomId: string, seq: number) => boolean, first?: (roomId: string) => Promise<unknown>) {
+  async function takeTurns(
+    a: Process,
+    b: Process,
+    heard: (to: Process, roomId: string, seq: number) => boolean,
+    first?: (roomId: string) => Promise<unknown>,
+  ) {
     const room = await a.rooms.create(alice, { title: 'Taking turns', freelancerId: 'bob' });
     await b.rooms.state(room.id); // both have the room cached
     const readsBefore = logReads;
@@ -78,13 +89,20 @@ describe.skipIf(!redisAvailable())('appends shared over Redis', () => {
     const before = 1 + (first ? 1 : 0);
     for (let i = 0; i < 20; i++) {
       const [from, to] = i % 2 === 0 ? [a, b] : [b, a];
-      const result = await from.rooms.execute(room.id, i % 2 === 0 ? alice : bob, undefined, { type: 'message.post', text: `m${i}` });
+      const result = await from.rooms.execute(room.id, i % 2 === 0 ? alice : bob, undefined, {
+        type: 'message.post',
+        text: `m${i}`,
+      });
       await until(() => heard(to, room.id, result.seq), 5_000, 'the other process hearing of it');
     }
     const reads = logReads - readsBefore;
     const states = await Promise.all([a.rooms.state(room.id), b.rooms.state(room.id)]);
     expect(states[0]).toEqual(states[1]);
-    expect(messageList(states[0]!.messages).map((m) => m.seq).slice(-20)).toEqual(Array.from({ length: 20 }, (_, i) => before + i + 1));
+    expect(
+      messageList(states[0]!.messages)
+        .map((m) => m.seq)
+        .slice(-20),
+    ).toEqual(Array.from({ length: 20 }, (_, i) => before + i + 1));
     return reads;
   }
 
@@ -92,7 +110,9 @@ describe.skipIf(!redisAvailable())('appends shared over Redis', () => {
 
   beforeAll(async () => {
     store = await openTestStore();
-    connection = await mongoose.createConnection(store.url(uniqueDbName('room_appends')), { monitorCommands: true }).asPromise();
+    connection = await mongoose
+      .createConnection(store.url(uniqueDbName('room_appends')), { monitorCommands: true })
+      .asPromise();
     connection.getClient().on('commandStarted', (e) => {
       if (e.commandName === 'find' && (e.command as { find?: unknown }).find === 'commits') logReads++;
     });

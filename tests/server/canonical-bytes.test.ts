@@ -7,7 +7,12 @@ import { canonicalValueArb } from '../domain/arbitraries.js';
 /** The bytes the server hashes must be canonicalJson's text as UTF-8, or no one else can check a hash. */
 describe('canonicalBytes', () => {
   it('writes the UTF-8 of canonicalJson for arbitrary values: unicode, lone surrogates, escapes, integer-like keys, dates', () => {
-    const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.constantFrom('', '"', '\\', '\u0000', '\u007f', '\ud800', 'é', 'x'.repeat(200)));
+    const text = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: 'grapheme' }),
+      fc.constantFrom('', '"', '\\', '\u0000', '\u007f', '\ud800', 'é', 'x'.repeat(200)),
+    );
     const key = fc.oneof(text, fc.constantFrom('0', '1', '10', '9', '01', 'a', 'B'));
     fc.assert(
       fc.property(canonicalValueArb(text, key), (v) => {

@@ -47,7 +47,9 @@ describe('configuration from the environment', () => {
   it('names the variable and the value that is wrong', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT.*"eighty"/);
-    expect(() => loadConfig({ INACTIVITY_REMINDERS_SECONDS: '10,-1' })).toThrow(/INACTIVITY_REMINDERS_SECONDS/);
+    expect(() => loadConfig({ INACTIVITY_REMINDERS_SECONDS: '10,-1' })).toThrow(
+      /INACTIVITY_REMINDERS_SECONDS/,
+    );
     expect(() => loadConfig({ MONGODB_URI: 'http://x' })).toThrow(/MONGODB_URI/);
   });
 
@@ -58,7 +60,9 @@ describe('configuration from the environment', () => {
   });
 
   it('uses RS256 when a public key is given', () => {
-    const config = loadConfig({ JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\\nabc\\n-----END PUBLIC KEY-----' });
+    const config = loadConfig({
+      JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\\nabc\\n-----END PUBLIC KEY-----',
+    });
     expect(config.jwt.algorithm).toBe('RS256');
     expect(config.jwt.key).toContain('\nabc\n');
   });

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { RoomCache, type CachedRoom } from '../../server/application/room-cache.js';
 import { emptyRoomState } from '../../shared/domain/index.js';
 
-const room = (id: string, seq: number): CachedRoom => ({ state: { ...emptyRoomState(id), seq }, lastHash: null, snapshotSeq: 0 });
+const room = (id: string, seq: number): CachedRoom => ({
+  state: { ...emptyRoomState(id), seq },
+  lastHash: null,
+  snapshotSeq: 0,
+});
 
 /** The room cache bounds the server's memory by events held, not only by rooms. */
 describe('RoomCache', () => {

@@ -32,7 +32,10 @@ async function createRoom(title = 'Logo design'): Promise<string> {
 }
 
 async function join(socket: WorkroomSocket, roomId: string, since?: number) {
-  return (await socket.emitWithAck('room:join', since === undefined ? { roomId } : { roomId, since })) as Ack<RoomJoinAck>;
+  return (await socket.emitWithAck(
+    'room:join',
+    since === undefined ? { roomId } : { roomId, since },
+  )) as Ack<RoomJoinAck>;
 }
 
 async function ok<T extends { ok: boolean }>(ack: Promise<T> | T): Promise<Extract<T, { ok: true }>> {
@@ -42,15 +45,19 @@ async function ok<T extends { ok: boolean }>(ack: Promise<T> | T): Promise<Extra
 }
 
 async function seqOf(roomId: string): Promise<number> {
-  const reply = await request<{ room: { seq: number } }>(server.url, 'GET', `/api/rooms/${roomId}`, { token: tokens.alice });
+  const reply = await request<{ room: { seq: number } }>(server.url, 'GET', `/api/rooms/${roomId}`, {
+    token: tokens.alice,
+  });
   return reply.body.room.seq;
 }
 
 beforeAll(async () => {
   server = await startTestServer({ RATE_LIMIT_COMMANDS: '0' });
-  for (const user of ['alice', 'dave', 'bob', 'carol', 'erin', 'mallory']) tokens[user] = await devToken(server.url, user);
+  for (const user of ['alice', 'dave', 'bob', 'carol', 'erin', 'mallory'])
+    tokens[user] = await devToken(server.url, user);
   // Every seeded user has been seen once, so agencies are known when rooms are created.
-  for (const user of Object.keys(tokens)) await request(server.url, 'GET', '/api/rooms', { token: tokens[user] });
+  for (const user of Object.keys(tokens))
+    await request(server.url, 'GET', '/api/rooms', { token: tokens[user] });
 });
 
 afterAll(async () => {
@@ -65,8 +72,12 @@ describe('handshake', () => {
   });
 
   it('refuses a browser origin that is not allowed (cross-site WebSocket hijacking)', async () => {
-    await expect(connect(server.url, tokens.alice, { extraHeaders: { origin: 'https://evil.example' } })).rejects.toThrow();
-    const own = await connect(server.url, tokens.alice, { extraHeaders: { origin: server.url.replace('127.0.0.1', '127.0.0.1') } });
+    await expect(
+      connect(server.url, tokens.alice, { extraHeaders: { origin: 'https://evil.example' } }),
+    ).rejects.toThrow();
+    const own = await connect(server.url, tokens.alice, {
+      extraHeaders: { origin: server.url.replace('127.0.0.1', '127.0.0.1') },
+    });
     expect(own.connected).toBe(true);
     own.close();
   });
@@ -88,7 +99,10 @@ describe('room events', () => {
     expect(ack.seq).toBe(2);
     expect(ack.events.map((e) => [e.seq, e.type])).toEqual([[2, 'message.posted']]);
     await until(() => live.length === 1, 5_000, 'live event');
-    expect(live[0]).toMatchObject({ roomId, event: { seq: 2, type: 'message.posted', data: { text: 'hello bob' } } });
+    expect(live[0]).toMatchObject({
+      roomId,
+      event: { seq: 2, type: 'message.posted', data: { text: 'hello bob' } },
+    });
     expect(live[0]!.event.actor).toEqual({ id: 'alice', side: 'client', role: 'client' });
 
     const late = await ok(join(await as('bob'), roomId, 1));
@@ -121,14 +135,23 @@ describe('room events', () => {
     await ok(join(bob, roomId));
     for (let i = 0; i < 3; i++) await ok(command(alice, roomId, { type: 'message.post', text: `m${i}` }));
     const unread = async () => {
-      const list = await request<{ rooms: Array<{ id: string; unread: number }> }>(server.url, 'GET', '/api/rooms', { token: tokens.bob });
+      const list = await request<{ rooms: Array<{ id: string; unread: number }> }>(
+        server.url,
+        'GET',
+        '/api/rooms',
+        { token: tokens.bob },
+      );
       return list.body.rooms.find((r) => r.id === roomId)!.unread;
     };
     expect(await unread()).toBe(4);
     const readsSeenByAlice = collect(alice, 'room:read');
     const readsSeenByOtherTab = collect(bobElsewhere, 'room:read');
     await ok(bob.emitWithAck('room:read', { roomId, seq: 4 }));
-    await until(() => readsSeenByAlice.length === 1 && readsSeenByOtherTab.length === 1, 5_000, 'read broadcast');
+    await until(
+      () => readsSeenByAlice.length === 1 && readsSeenByOtherTab.length === 1,
+      5_000,
+      'read broadcast',
+    );
     expect(readsSeenByAlice[0]).toEqual({ roomId, userId: 'bob', seq: 4 });
     expect(await unread()).toBe(0);
     // A read position never moves back.
@@ -167,7 +190,11 @@ describe('room events', () => {
     expect(carolNotes[0]).toMatchObject({ kind: 'offer', roomId });
     expect(carolNotes[0]!.text).toContain('Brand book');
     await until(() => carolCandidacies.some((c) => c.candidacy.phase === 'offer'), 5_000, 'candidacy update');
-    expect(carolCandidacies.at(-1)!.candidacy).toMatchObject({ roomId, myRole: 'agency_manager', openProposal: { version: 1, authorSide: 'client' } });
+    expect(carolCandidacies.at(-1)!.candidacy).toMatchObject({
+      roomId,
+      myRole: 'agency_manager',
+      openProposal: { version: 1, authorSide: 'client' },
+    });
   });
 });
 
@@ -197,15 +224,31 @@ describe('authorization', () => {
     const bob = await as('bob');
     const carol = await as('carol');
     const dave = await as('dave');
-    expect(await command(bob, roomId, { type: 'members.add', userIds: ['erin'] })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await command(bob, roomId, { type: 'members.add', userIds: ['erin'] })).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN' },
+    });
     await ok(command(alice, roomId, { type: 'members.add', userIds: ['dave'] }));
     await ok(command(dave, roomId, { type: 'message.post', text: 'interviewer here' }));
     await ok(command(alice, roomId, { type: 'terms.propose', terms: FIXED_TERMS }));
     // The author's side cannot accept its own proposal.
-    expect(await command(alice, roomId, { type: 'terms.accept', version: 1 })).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
-    expect(await command(dave, roomId, { type: 'members.add', userIds: ['erin'] })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
-    const declined = await ok(command(carol, roomId, { type: 'terms.decline', version: 1, reason: 'rate too low' }));
-    expect(declined.events[0]!.actor).toEqual({ id: 'carol', side: 'freelancer', role: 'agency_manager', onBehalfOf: 'bob' });
+    expect(await command(alice, roomId, { type: 'terms.accept', version: 1 })).toMatchObject({
+      ok: false,
+      error: { code: 'CONFLICT' },
+    });
+    expect(await command(dave, roomId, { type: 'members.add', userIds: ['erin'] })).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN' },
+    });
+    const declined = await ok(
+      command(carol, roomId, { type: 'terms.decline', version: 1, reason: 'rate too low' }),
+    );
+    expect(declined.events[0]!.actor).toEqual({
+      id: 'carol',
+      side: 'freelancer',
+      role: 'agency_manager',
+      onBehalfOf: 'bob',
+    });
     expect(await command(carol, roomId, { type: 'contract.end' })).toMatchObject({ ok: false });
   });
 });
@@ -217,7 +260,9 @@ describe('exactly once', () => {
     const clientId = randomUUID();
     const before = await seqOf(roomId);
     const acks = await Promise.all(
-      Array.from({ length: 20 }, () => command(alice, roomId, { type: 'message.post', text: 'once' }, clientId)),
+      Array.from({ length: 20 }, () =>
+        command(alice, roomId, { type: 'message.post', text: 'once' }, clientId),
+      ),
     );
     const seqs = new Set(acks.map((a) => (a.ok ? a.seq : -1)));
     expect([...seqs]).toEqual([before + 1]);
@@ -235,8 +280,14 @@ describe('a busy room', () => {
     // Sent without waiting: the edit builds on the burst's first message, the second edit names
     // a message that does not exist.
     const sends = Array.from({ length: 120 }, (_, i) => {
-      if (i === 50) return command(alice, roomId, { type: 'message.edit', seq: before + 1, text: 'edited in the burst' });
-      if (i === 60) return command(alice, roomId, { type: 'message.edit', seq: before + 10_000, text: 'nothing to edit' });
+      if (i === 50)
+        return command(alice, roomId, { type: 'message.edit', seq: before + 1, text: 'edited in the burst' });
+      if (i === 60)
+        return command(alice, roomId, {
+          type: 'message.edit',
+          seq: before + 10_000,
+          text: 'nothing to edit',
+        });
       return command(alice, roomId, { type: 'message.post', text: `burst ${i}` });
     });
     const acks = await Promise.all(sends);
@@ -260,11 +311,14 @@ describe('catch-up', () => {
     const lastSeen = joined.seq;
     bob.close();
     const sent: number[] = [];
-    for (let i = 0; i < 5; i++) sent.push((await ok(command(alice, roomId, { type: 'message.post', text: `missed ${i}` }))).seq);
+    for (let i = 0; i < 5; i++)
+      sent.push((await ok(command(alice, roomId, { type: 'message.post', text: `missed ${i}` }))).seq);
     bob = await as('bob');
     const rejoined = await ok(join(bob, roomId, lastSeen));
     expect(rejoined.events.map((e) => e.seq)).toEqual(sent);
-    expect(rejoined.events.map((e) => (e.data as { text: string }).text)).toEqual([0, 1, 2, 3, 4].map((i) => `missed ${i}`));
+    expect(rejoined.events.map((e) => (e.data as { text: string }).text)).toEqual(
+      [0, 1, 2, 3, 4].map((i) => `missed ${i}`),
+    );
   });
 });
 
@@ -283,7 +337,11 @@ describe('privacy of feedback', () => {
     const bobLive = collect(bob, 'room:event');
     const carolLive = collect(carol, 'room:event');
     const aliceFeedback = await ok(
-      command(alice, roomId, { type: 'feedback.submit', public: { rating: 2, comment: 'ALICE-PUBLIC' }, private: { score: 1, note: 'ALICE-PRIVATE' } }),
+      command(alice, roomId, {
+        type: 'feedback.submit',
+        public: { rating: 2, comment: 'ALICE-PUBLIC' },
+        private: { score: 1, note: 'ALICE-PRIVATE' },
+      }),
     );
     expect(JSON.stringify(aliceFeedback)).toContain('ALICE-PRIVATE');
     await new Promise((r) => setTimeout(r, 300));
@@ -293,8 +351,13 @@ describe('privacy of feedback', () => {
       JSON.stringify(carolLive),
       JSON.stringify(await join(await as('bob'), roomId, 0)),
       JSON.stringify(await bob.emitWithAck('room:sync', { roomId, since: 0 })),
-      JSON.stringify((await request(server.url, 'GET', `/api/rooms/${roomId}/export`, { token: tokens.bob })).body),
-      JSON.stringify((await request(server.url, 'GET', `/api/rooms/${roomId}/events?after=0`, { token: tokens.carol })).body),
+      JSON.stringify(
+        (await request(server.url, 'GET', `/api/rooms/${roomId}/export`, { token: tokens.bob })).body,
+      ),
+      JSON.stringify(
+        (await request(server.url, 'GET', `/api/rooms/${roomId}/events?after=0`, { token: tokens.carol }))
+          .body,
+      ),
       JSON.stringify((await request(server.url, 'GET', `/api/rooms/${roomId}`, { token: tokens.bob })).body),
     ];
     for (const view of await bobViews()) {
@@ -303,7 +366,13 @@ describe('privacy of feedback', () => {
     }
 
     // Bob submits: both public parts are revealed together; private notes stay with their authors.
-    await ok(command(bob, roomId, { type: 'feedback.submit', public: { rating: 5, comment: 'BOB-PUBLIC' }, private: { score: 9, note: 'BOB-PRIVATE' } }));
+    await ok(
+      command(bob, roomId, {
+        type: 'feedback.submit',
+        public: { rating: 5, comment: 'BOB-PUBLIC' },
+        private: { score: 9, note: 'BOB-PRIVATE' },
+      }),
+    );
     await until(() => bobLive.some((p) => p.event.type === 'feedback.revealed'), 5_000, 'reveal');
     for (const view of await bobViews()) {
       expect(view).not.toContain('ALICE-PRIVATE');
@@ -311,7 +380,9 @@ describe('privacy of feedback', () => {
     expect(JSON.stringify(bobLive)).toContain('ALICE-PUBLIC');
     const aliceViews = [
       JSON.stringify(await join(await as('alice'), roomId, 0)),
-      JSON.stringify((await request(server.url, 'GET', `/api/rooms/${roomId}/export`, { token: tokens.alice })).body),
+      JSON.stringify(
+        (await request(server.url, 'GET', `/api/rooms/${roomId}/export`, { token: tokens.alice })).body,
+      ),
     ];
     for (const view of aliceViews) {
       expect(view).not.toContain('BOB-PRIVATE');
@@ -330,12 +401,33 @@ describe('hostile payloads', () => {
       ['room:command', null],
       ['room:command', 'string'],
       ['room:command', { roomId, clientId: randomUUID(), command: { type: 'message.post', text: 42 } }],
-      ['room:command', { roomId, clientId: randomUUID(), command: { type: 'message.post', text: 'x'.repeat(10_001) } }],
-      ['room:command', { roomId, clientId: randomUUID(), command: { type: 'message.post', text: 'hi', extra: 1 } }],
-      ['room:command', { roomId: { $gt: '' }, clientId: randomUUID(), command: { type: 'message.post', text: 'hi' } }],
+      [
+        'room:command',
+        { roomId, clientId: randomUUID(), command: { type: 'message.post', text: 'x'.repeat(10_001) } },
+      ],
+      [
+        'room:command',
+        { roomId, clientId: randomUUID(), command: { type: 'message.post', text: 'hi', extra: 1 } },
+      ],
+      [
+        'room:command',
+        { roomId: { $gt: '' }, clientId: randomUUID(), command: { type: 'message.post', text: 'hi' } },
+      ],
       ['room:command', { roomId, clientId: { $ne: null }, command: { type: 'message.post', text: 'hi' } }],
-      ['room:command', JSON.parse(`{"roomId":"${roomId}","clientId":"${randomUUID()}","command":{"type":"message.post","text":"hi","__proto__":{"admin":true}}}`)],
-      ['room:command', { roomId, clientId: randomUUID(), command: { type: 'feedback.submit', public: { rating: 9, comment: '' }, private: { score: 0 } } }],
+      [
+        'room:command',
+        JSON.parse(
+          `{"roomId":"${roomId}","clientId":"${randomUUID()}","command":{"type":"message.post","text":"hi","__proto__":{"admin":true}}}`,
+        ),
+      ],
+      [
+        'room:command',
+        {
+          roomId,
+          clientId: randomUUID(),
+          command: { type: 'feedback.submit', public: { rating: 9, comment: '' }, private: { score: 0 } },
+        },
+      ],
       ['room:join', { roomId, since: -1 }],
       ['room:join', { roomId: 'x'.repeat(10_000) }],
       ['room:sync', { roomId, since: 'zero' }],
@@ -345,7 +437,10 @@ describe('hostile payloads', () => {
     ];
     for (const [event, payload] of payloads) {
       const reply = await raw.emitWithAck(event, payload);
-      expect(reply, `${event} ${JSON.stringify(payload)?.slice(0, 80)}`).toMatchObject({ ok: false, error: { code: 'INVALID' } });
+      expect(reply, `${event} ${JSON.stringify(payload)?.slice(0, 80)}`).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID' },
+      });
     }
     expect(await seqOf(roomId)).toBe(before);
     expect(alice.connected).toBe(true);
@@ -354,8 +449,14 @@ describe('hostile payloads', () => {
   it('disconnects a client that sends more than the transport allows, and the server carries on', async () => {
     const roomId = await createRoom();
     const alice = await as('alice');
-    const disconnected = new Promise<string>((resolve) => alice.on('disconnect', (reason) => resolve(reason)));
-    alice.emit('room:command', { roomId, clientId: randomUUID(), command: { type: 'message.post', text: 'x'.repeat(400_000) } }, () => {});
+    const disconnected = new Promise<string>((resolve) =>
+      alice.on('disconnect', (reason) => resolve(reason)),
+    );
+    alice.emit(
+      'room:command',
+      { roomId, clientId: randomUUID(), command: { type: 'message.post', text: 'x'.repeat(400_000) } },
+      () => {},
+    );
     expect(await disconnected).toBeTruthy();
     const again = await as('alice');
     await ok(command(again, roomId, { type: 'message.post', text: 'still here' }));
@@ -367,10 +468,14 @@ describe('limits', () => {
     const limited = await startTestServer({ RATE_LIMIT_COMMANDS: '5' });
     try {
       const token = await devToken(limited.url, 'alice');
-      const room = await request<{ room: { id: string } }>(limited.url, 'POST', '/api/rooms', { token, body: { title: 't', freelancerId: 'bob' } });
+      const room = await request<{ room: { id: string } }>(limited.url, 'POST', '/api/rooms', {
+        token,
+        body: { title: 't', freelancerId: 'bob' },
+      });
       const socket = await connect(limited.url, token);
       const acks = [];
-      for (let i = 0; i < 7; i++) acks.push(await command(socket, room.body.room.id, { type: 'message.post', text: `m${i}` }));
+      for (let i = 0; i < 7; i++)
+        acks.push(await command(socket, room.body.room.id, { type: 'message.post', text: `m${i}` }));
       expect(acks.slice(0, 5).every((a) => a.ok)).toBe(true);
       expect(acks[5]).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
       socket.close();
@@ -406,4 +511,3 @@ describe('limits', () => {
     }
   });
 });
-

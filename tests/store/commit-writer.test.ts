@@ -28,7 +28,15 @@ afterAll(async () => {
 });
 
 function commit(roomId: string, seq: number, clientId?: string): Document {
-  return { _id: commitKey(roomId, seq), roomId, seq, lastSeq: seq, ...(clientId ? { clientId } : {}), events: [{ seq }], at: new Date() };
+  return {
+    _id: commitKey(roomId, seq),
+    roomId,
+    seq,
+    lastSeq: seq,
+    ...(clientId ? { clientId } : {}),
+    events: [{ seq }],
+    at: new Date(),
+  };
 }
 
 async function seqsOf(roomId: string): Promise<number[]> {
@@ -38,7 +46,14 @@ async function seqsOf(roomId: string): Promise<number[]> {
 
 /** How each promise settled: 'ok' or the refusal's `on`. */
 function outcomes(answers: Promise<void>[]): Promise<string[]> {
-  return Promise.all(answers.map((a) => a.then(() => 'ok', (err: unknown) => (err instanceof CommitConflict ? err.on : String(err)))));
+  return Promise.all(
+    answers.map((a) =>
+      a.then(
+        () => 'ok',
+        (err: unknown) => (err instanceof CommitConflict ? err.on : String(err)),
+      ),
+    ),
+  );
 }
 
 describe.each([true, false])('commit writer (batching %s)', (batching) => {
@@ -57,7 +72,11 @@ describe.each([true, false])('commit writer (batching %s)', (batching) => {
     const [a, b, c] = [room('a'), room('b'), room('c')];
     await w.write(commit(a, 2));
     // One turn: room b, room a's group (whose first seq is taken), room c.
-    const answers = [...w.writeGroup([commit(b, 1)]), ...w.writeGroup([1, 2, 3].map((s) => commit(a, s))), ...w.writeGroup([commit(c, 1), commit(c, 2)])];
+    const answers = [
+      ...w.writeGroup([commit(b, 1)]),
+      ...w.writeGroup([1, 2, 3].map((s) => commit(a, s))),
+      ...w.writeGroup([commit(c, 1), commit(c, 2)]),
+    ];
     // a1 lands, a2 collides with the seq already there, a3 builds on a2 and must not land.
     expect(await outcomes(answers)).toEqual(['ok', 'ok', 'seq', 'earlier', 'ok', 'ok']);
     expect(await seqsOf(a)).toEqual([1, 2]);
@@ -69,7 +88,10 @@ describe.each([true, false])('commit writer (batching %s)', (batching) => {
     const w = writer();
     const r = room('client');
     await w.write(commit(r, 1, 'same'));
-    expect(await outcomes(w.writeGroup([commit(r, 2, 'same'), commit(r, 3)]))).toEqual(['clientId', 'earlier']);
+    expect(await outcomes(w.writeGroup([commit(r, 2, 'same'), commit(r, 3)]))).toEqual([
+      'clientId',
+      'earlier',
+    ]);
     expect(await seqsOf(r)).toEqual([1]);
   });
 

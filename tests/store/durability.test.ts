@@ -5,7 +5,10 @@ import { appendFile, mkdtemp, open, readdir, readFile, rm, stat, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LAZY_SYNC_MS, openFilePersistence } from '../../server/embedded-mongo/persistence/file-persistence.js';
+import {
+  LAZY_SYNC_MS,
+  openFilePersistence,
+} from '../../server/embedded-mongo/persistence/file-persistence.js';
 import type { FilePersistence } from '../../server/embedded-mongo/persistence/file-persistence.js';
 import type { CollectionImage, JournalOp } from '../../server/embedded-mongo/persistence/types.js';
 

@@ -38,11 +38,14 @@ describe('GridFS', () => {
     for await (const chunk of bucket.openDownloadStream(id)) chunks.push(chunk as Buffer);
     const back = Buffer.concat(chunks);
     expect(back.length).toBe(data.length);
-    expect(createHash('sha256').update(back).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(createHash('sha256').update(back).digest('hex')).toBe(
+      createHash('sha256').update(data).digest('hex'),
+    );
 
     // A ranged read.
     const part: Buffer[] = [];
-    for await (const chunk of bucket.openDownloadStream(id, { start: 300_000, end: 300_100 })) part.push(chunk as Buffer);
+    for await (const chunk of bucket.openDownloadStream(id, { start: 300_000, end: 300_100 }))
+      part.push(chunk as Buffer);
     expect(Buffer.concat(part).equals(data.subarray(300_000, 300_100))).toBe(true);
 
     await bucket.delete(id);

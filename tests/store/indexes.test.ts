@@ -43,12 +43,18 @@ describe('indexes', () => {
     const rooms = 10;
     const perRoom = 10_000;
     const batch: Document[] = [];
-    for (let s = 0; s < perRoom; s++) for (let r = 0; r < rooms; r++) batch.push({ roomId: `room${r}`, seq: s, body: 'x' });
-    for (let i = 0; i < batch.length; i += 20_000) await events.insertMany(batch.slice(i, i + 20_000), { ordered: false });
+    for (let s = 0; s < perRoom; s++)
+      for (let r = 0; r < rooms; r++) batch.push({ roomId: `room${r}`, seq: s, body: 'x' });
+    for (let i = 0; i < batch.length; i += 20_000)
+      await events.insertMany(batch.slice(i, i + 20_000), { ordered: false });
     expect(await events.estimatedDocumentCount()).toBe(rooms * perRoom);
 
     const k = 50;
-    const cursor = () => events.find({ roomId: 'room7', seq: { $gt: 9000 } }).sort({ seq: 1 }).limit(k);
+    const cursor = () =>
+      events
+        .find({ roomId: 'room7', seq: { $gt: 9000 } })
+        .sort({ seq: 1 })
+        .limit(k);
     const docs = await cursor().toArray();
     expect(docs.map((d) => d.seq)).toEqual(Array.from({ length: k }, (_, i) => 9001 + i));
 
@@ -61,10 +67,18 @@ describe('indexes', () => {
     expect(explained.executionStats.nReturned).toBe(k);
 
     // Descending order reads the index backwards, still examining only k documents.
-    const back = await events.find({ roomId: 'room3', seq: { $lte: 500 } }).sort({ seq: -1 }).limit(5).explain('executionStats');
+    const back = await events
+      .find({ roomId: 'room3', seq: { $lte: 500 } })
+      .sort({ seq: -1 })
+      .limit(5)
+      .explain('executionStats');
     expect(stages(back.queryPlanner)).not.toContain('SORT');
     expect(back.executionStats.totalDocsExamined).toBe(5);
-    const backDocs = await events.find({ roomId: 'room3', seq: { $lte: 500 } }).sort({ seq: -1 }).limit(3).toArray();
+    const backDocs = await events
+      .find({ roomId: 'room3', seq: { $lte: 500 } })
+      .sort({ seq: -1 })
+      .limit(3)
+      .toArray();
     expect(backDocs.map((d) => d.seq)).toEqual([500, 499, 498]);
 
     // Without a usable index the plan is a collection scan.
@@ -74,7 +88,10 @@ describe('indexes', () => {
 
   it('creates, lists and drops indexes', async () => {
     const c = client.db(dbName).collection('ix');
-    await c.insertMany([{ a: 1, b: 1 }, { a: 1, b: 2 }]);
+    await c.insertMany([
+      { a: 1, b: 1 },
+      { a: 1, b: 2 },
+    ]);
     await c.createIndex({ a: 1, b: -1 }, { name: 'a_b' });
     await c.createIndex({ a: 1, b: -1 }, { name: 'a_b' });
     const names = (await c.listIndexes().toArray()).map((i) => i.name).sort();
@@ -95,17 +112,27 @@ describe('indexes', () => {
     expect(await c.insertOne({ tags: ['d', 'b'] }).catch((e: { code?: number }) => e.code)).toBe(11000);
     expect(await c.countDocuments({ tags: 'b' })).toBe(1);
     // A failing update leaves the document unchanged.
-    expect(await c.updateOne({ tags: 'c' }, { $push: { tags: 'a' } } as Document).catch((e: { code?: number }) => e.code)).toBe(11000);
+    expect(
+      await c
+        .updateOne({ tags: 'c' }, { $push: { tags: 'a' } } as Document)
+        .catch((e: { code?: number }) => e.code),
+    ).toBe(11000);
     expect((await c.findOne({ tags: 'c' }))?.tags).toEqual(['c']);
     await c.insertOne({ tags: ['e'] });
     await c.insertOne({ tags: ['f'] });
     await c.insertOne({ tags: ['g'], email: 'x@y' });
-    expect(await c.insertOne({ tags: ['h'], email: 'x@y' }).catch((e: { code?: number }) => e.code)).toBe(11000);
+    expect(await c.insertOne({ tags: ['h'], email: 'x@y' }).catch((e: { code?: number }) => e.code)).toBe(
+      11000,
+    );
   });
 
   it('indexes a missing field as null, and a sparse index only documents with one of its fields', async () => {
     const c = client.db(dbName).collection<{ _id: number; a?: number | null; b?: null; c?: null }>('nulls');
-    const code = (p: Promise<unknown>) => p.then(() => 0, (e: { code?: number }) => e.code);
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 0,
+        (e: { code?: number }) => e.code,
+      );
     await c.createIndex({ a: 1 }, { unique: true });
     await c.createIndex({ b: 1, c: 1 }, { unique: true, sparse: true });
     await c.insertOne({ _id: 1 });
@@ -124,7 +151,13 @@ describe('indexes', () => {
     const c = client.db(dbName).collection<{ _id: string; room: string; client: string }>('compound');
     await c.createIndex({ room: 1, client: 1 }, { unique: true });
     // Enough entries for the index to span several blocks; ids interleave across rooms.
-    await c.insertMany(Array.from({ length: 3_000 }, (_, i) => ({ _id: `m${String(i).padStart(5, '0')}`, room: `r${i % 7}`, client: `c${i}` })));
+    await c.insertMany(
+      Array.from({ length: 3_000 }, (_, i) => ({
+        _id: `m${String(i).padStart(5, '0')}`,
+        room: `r${i % 7}`,
+        client: `c${i}`,
+      })),
+    );
     const before = { _id: 'a-first', room: 'r3', client: 'c1501' };
     const after = { _id: 'z-last', room: 'r3', client: 'c1501' };
     expect(await c.insertOne(before).catch((e: { code?: number }) => e.code)).toBe(11000);
@@ -139,21 +172,44 @@ describe('indexes', () => {
     const c = client.db(dbName).collection<Doc>('orders');
     await c.createIndex({ user: 1, n: -1 }, { unique: true });
     // 6,000 distinct first values: more than the store keeps as partitions.
-    const docs: Doc[] = Array.from({ length: 6_000 }, (_, i) => ({ _id: `d${i}`, user: `u${(i * 7919) % 6_000}`, n: i % 3 }));
+    const docs: Doc[] = Array.from({ length: 6_000 }, (_, i) => ({
+      _id: `d${i}`,
+      user: `u${(i * 7919) % 6_000}`,
+      n: i % 3,
+    }));
     await c.insertMany(docs);
     await c.deleteMany({ n: 1 });
-    await c.insertMany([{ _id: 'late-1', user: 'u42', n: 7 }, { _id: 'late-2', user: 'u42', n: 5 }]);
-    expect(await c.insertOne({ _id: 'dup', user: 'u42', n: 7 }).catch((e: { code?: number }) => e.code)).toBe(11000);
+    await c.insertMany([
+      { _id: 'late-1', user: 'u42', n: 7 },
+      { _id: 'late-2', user: 'u42', n: 5 },
+    ]);
+    expect(await c.insertOne({ _id: 'dup', user: 'u42', n: 7 }).catch((e: { code?: number }) => e.code)).toBe(
+      11000,
+    );
     const u42 = await c.find({ user: 'u42' }).sort({ n: -1 }).toArray();
-    expect(u42.map((d) => d.n)).toEqual([7, 5, ...docs.filter((d) => d.user === 'u42' && d.n !== 1).map((d) => d.n).sort((a, b) => b - a)]);
-    const firstUsers = await c.find({ user: { $gte: 'u1', $lt: 'u2' } }).sort({ user: 1, n: -1 }).limit(5).toArray();
+    expect(u42.map((d) => d.n)).toEqual([
+      7,
+      5,
+      ...docs
+        .filter((d) => d.user === 'u42' && d.n !== 1)
+        .map((d) => d.n)
+        .sort((a, b) => b - a),
+    ]);
+    const firstUsers = await c
+      .find({ user: { $gte: 'u1', $lt: 'u2' } })
+      .sort({ user: 1, n: -1 })
+      .limit(5)
+      .toArray();
     const expected = docs
       .filter((d) => d.n !== 1 && d.user >= 'u1' && d.user < 'u2')
       .sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : b.n - a.n))
       .slice(0, 5);
     expect(firstUsers.map((d) => [d.user, d.n])).toEqual(expected.map((d) => [d.user, d.n]));
     // The whole index, in its order, holds every document once.
-    const all = await c.find({}, { projection: { _id: 1 } }).hint('user_1_n_-1').toArray();
+    const all = await c
+      .find({}, { projection: { _id: 1 } })
+      .hint('user_1_n_-1')
+      .toArray();
     expect(all).toHaveLength(4_002);
     expect(new Set(all.map((d) => d._id)).size).toBe(4_002);
   });

@@ -37,7 +37,12 @@ beforeAll(async () => {
   conn = await mongoose.createConnection(store.url(dbName), { serverSelectionTimeoutMS: 5000 }).asPromise();
   Items = conn.model<Item>(
     'Item',
-    new mongoose.Schema<Item>({ name: { type: String, required: true, unique: true }, qty: Number, tags: [String], group: String }),
+    new mongoose.Schema<Item>({
+      name: { type: String, required: true, unique: true },
+      qty: Number,
+      tags: [String],
+      group: String,
+    }),
   );
   Counters = conn.model<Counter>(
     'Counter',
@@ -45,7 +50,10 @@ beforeAll(async () => {
   );
   const messageSchema = new mongoose.Schema<Message>({ roomId: String, clientId: String, seq: Number });
   messageSchema.index({ roomId: 1, seq: 1 }, { unique: true });
-  messageSchema.index({ roomId: 1, clientId: 1 }, { unique: true, partialFilterExpression: { clientId: { $exists: true } } });
+  messageSchema.index(
+    { roomId: 1, clientId: 1 },
+    { unique: true, partialFilterExpression: { clientId: { $exists: true } } },
+  );
   Messages = conn.model<Message>('Message', messageSchema);
   await Promise.all([Items.init(), Counters.init(), Messages.init()]);
 });
@@ -76,17 +84,35 @@ describe('mongoose over the wire', () => {
 
   it('sorts, skips, limits and projects', async () => {
     await Items.insertMany(
-      Array.from({ length: 20 }, (_, i) => ({ name: `s${String(i).padStart(2, '0')}`, qty: i % 5, tags: [], group: 'sort' })),
+      Array.from({ length: 20 }, (_, i) => ({
+        name: `s${String(i).padStart(2, '0')}`,
+        qty: i % 5,
+        tags: [],
+        group: 'sort',
+      })),
     );
-    const page = await Items.find({ group: 'sort' }).sort({ qty: -1, name: 1 }).skip(2).limit(5).select({ name: 1, _id: 0 }).lean();
-    expect(page).toEqual([{ name: 's14' }, { name: 's19' }, { name: 's03' }, { name: 's08' }, { name: 's13' }]);
+    const page = await Items.find({ group: 'sort' })
+      .sort({ qty: -1, name: 1 })
+      .skip(2)
+      .limit(5)
+      .select({ name: 1, _id: 0 })
+      .lean();
+    expect(page).toEqual([
+      { name: 's14' },
+      { name: 's19' },
+      { name: 's03' },
+      { name: 's08' },
+      { name: 's13' },
+    ]);
     const excluded = await Items.findOne({ name: 's00' }).select('-tags -__v').lean();
     expect(excluded).not.toHaveProperty('tags');
     expect(excluded).toHaveProperty('qty', 0);
   });
 
   it('iterates a cursor over many batches', async () => {
-    await Items.insertMany(Array.from({ length: 2500 }, (_, i) => ({ name: `c${i}`, qty: i, tags: [], group: 'cursor' })));
+    await Items.insertMany(
+      Array.from({ length: 2500 }, (_, i) => ({ name: `c${i}`, qty: i, tags: [], group: 'cursor' })),
+    );
     let count = 0;
     let sum = 0;
     for await (const d of Items.find({ group: 'cursor' }).sort({ qty: 1 }).batchSize(100).lean().cursor()) {
@@ -111,13 +137,19 @@ describe('mongoose over the wire', () => {
       { upsert: true, returnDocument: 'after' },
     ).lean();
     expect(second).toMatchObject({ n: 5, log: ['a', 'b'], createdBy: 'test' });
-    const before = await Counters.findOneAndUpdate({ key: 'k1' }, { $inc: { n: 1 } }, { returnDocument: 'before' }).lean();
+    const before = await Counters.findOneAndUpdate(
+      { key: 'k1' },
+      { $inc: { n: 1 } },
+      { returnDocument: 'before' },
+    ).lean();
     expect(before?.n).toBe(5);
   });
 
   it('loses no update under 200 concurrent $inc', async () => {
     await Counters.create({ key: 'race', n: 0, log: [] });
-    await Promise.all(Array.from({ length: 200 }, () => Counters.updateOne({ key: 'race' }, { $inc: { n: 1 } })));
+    await Promise.all(
+      Array.from({ length: 200 }, () => Counters.updateOne({ key: 'race' }, { $inc: { n: 1 } })),
+    );
     expect((await Counters.findOne({ key: 'race' }).lean())?.n).toBe(200);
   });
 
@@ -161,7 +193,12 @@ describe('mongoose over the wire', () => {
       { updateOne: { filter: { name: 'b1' }, update: { $set: { qty: 10 } } } },
       { updateOne: { filter: { name: 'b9' }, update: { $set: { qty: 9, group: 'bulk' } }, upsert: true } },
       { deleteOne: { filter: { name: 'b2' } } },
-      { replaceOne: { filter: { name: 'b1' }, replacement: { name: 'b1', qty: 11, tags: ['r'], group: 'bulk' } } },
+      {
+        replaceOne: {
+          filter: { name: 'b1' },
+          replacement: { name: 'b1', qty: 11, tags: ['r'], group: 'bulk' },
+        },
+      },
     ]);
     expect(res.insertedCount).toBe(2);
     expect(res.matchedCount).toBe(2);
@@ -179,7 +216,9 @@ describe('mongoose over the wire', () => {
     await Items.create({ name: 'dup', qty: 1, tags: [] });
     const err: unknown = await Items.create({ name: 'dup', qty: 2, tags: [] }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 11000, keyPattern: { name: 1 }, keyValue: { name: 'dup' } });
-    expect(String((err as Error).message)).toMatch(/E11000 duplicate key error collection: .*items index: name_1 dup key/);
+    expect(String((err as Error).message)).toMatch(
+      /E11000 duplicate key error collection: .*items index: name_1 dup key/,
+    );
     // An unordered insertMany stores everything else and reports the duplicate.
     const many: unknown = await Items.insertMany(
       [
@@ -205,7 +244,9 @@ describe('mongoose over the wire', () => {
     await Messages.create({ roomId: 'r1', seq: 2 });
     await Messages.create({ roomId: 'r1', seq: 3, clientId: 'c1' });
     await Messages.create({ roomId: 'r2', seq: 1, clientId: 'c1' });
-    const err: unknown = await Messages.create({ roomId: 'r1', seq: 4, clientId: 'c1' }).catch((e: unknown) => e);
+    const err: unknown = await Messages.create({ roomId: 'r1', seq: 4, clientId: 'c1' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 11000, keyValue: { roomId: 'r1', clientId: 'c1' } });
     const seqDup: unknown = await Messages.create({ roomId: 'r1', seq: 2 }).catch((e: unknown) => e);
     expect(seqDup).toMatchObject({ code: 11000, keyValue: { roomId: 'r1', seq: 2 } });

@@ -21,7 +21,9 @@ afterAll(async () => {
 });
 
 /** A TCP relay that records the opCode of every message in each direction. */
-async function opcodeRecordingProxy(target: URL): Promise<{ port: number; opcodes: { toServer: number[]; toClient: number[] }; close(): Promise<void> }> {
+async function opcodeRecordingProxy(
+  target: URL,
+): Promise<{ port: number; opcodes: { toServer: number[]; toClient: number[] }; close(): Promise<void> }> {
   const opcodes = { toServer: [] as number[], toClient: [] as number[] };
   const sockets = new Set<net.Socket>();
   const record = (into: number[]): ((chunk: Buffer) => void) => {
@@ -88,7 +90,10 @@ describe('wire protocol and commands', () => {
   });
 
   it('answers unknown commands with 59 CommandNotFound', async () => {
-    const err: unknown = await client.db(dbName).command({ noSuchCommandHere: 1 }).catch((e: unknown) => e);
+    const err: unknown = await client
+      .db(dbName)
+      .command({ noSuchCommandHere: 1 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MongoServerError);
     expect((err as MongoServerError).code).toBe(59);
     expect((err as MongoServerError).codeName).toBe('CommandNotFound');
@@ -96,7 +101,13 @@ describe('wire protocol and commands', () => {
 
   it('refuses transactions with code 20 and applies nothing', async () => {
     const raw = await codeOf(
-      client.db(dbName).command({ find: 'txn', filter: {}, startTransaction: true, autocommit: false, txnNumber: Long.fromNumber(1) }),
+      client.db(dbName).command({
+        find: 'txn',
+        filter: {},
+        startTransaction: true,
+        autocommit: false,
+        txnNumber: Long.fromNumber(1),
+      }),
     );
     expect(raw).toBe(20);
     const coll = client.db(dbName).collection('txn');
@@ -133,15 +144,21 @@ describe('wire protocol and commands', () => {
   it('pages a cursor with getMore (int64 ids) and kills it', async () => {
     const coll = client.db(dbName).collection('paging');
     await coll.insertMany(Array.from({ length: 350 }, (_, i) => ({ i })));
-    const first = await client.db(dbName).command({ find: 'paging', filter: {}, sort: { i: 1 }, batchSize: 100 }, { promoteLongs: false });
+    const first = await client
+      .db(dbName)
+      .command({ find: 'paging', filter: {}, sort: { i: 1 }, batchSize: 100 }, { promoteLongs: false });
     expect(first.cursor.id).toBeInstanceOf(Long);
     expect(first.cursor.firstBatch).toHaveLength(100);
-    const more = await client.db(dbName).command({ getMore: first.cursor.id, collection: 'paging', batchSize: 200 });
+    const more = await client
+      .db(dbName)
+      .command({ getMore: first.cursor.id, collection: 'paging', batchSize: 200 });
     expect(more.cursor.nextBatch).toHaveLength(200);
     expect(more.cursor.nextBatch[0].i).toBe(100);
     const killed = await client.db(dbName).command({ killCursors: 'paging', cursors: [first.cursor.id] });
     expect(killed.cursorsKilled).toHaveLength(1);
-    expect(await codeOf(client.db(dbName).command({ getMore: first.cursor.id, collection: 'paging' }))).toBe(43);
+    expect(await codeOf(client.db(dbName).command({ getMore: first.cursor.id, collection: 'paging' }))).toBe(
+      43,
+    );
     // The driver's own cursor over the same data, in small batches.
     expect(await coll.find({}, { batchSize: 7 }).sort({ i: -1 }).toArray()).toHaveLength(350);
   });
@@ -157,15 +174,22 @@ describe('wire protocol and commands', () => {
   });
 
   it('compresses with zlib when the client asks', async () => {
-    const proxy = await opcodeRecordingProxy(new URL(store.url(dbName).replace(/^mongodb(\+srv)?:/, 'http:')));
+    const proxy = await opcodeRecordingProxy(
+      new URL(store.url(dbName).replace(/^mongodb(\+srv)?:/, 'http:')),
+    );
     try {
-      const zclient = await new MongoClient(`mongodb://127.0.0.1:${proxy.port}/${dbName}?directConnection=true`, {
-        compressors: 'zlib',
-        serverSelectionTimeoutMS: 5000,
-      }).connect();
+      const zclient = await new MongoClient(
+        `mongodb://127.0.0.1:${proxy.port}/${dbName}?directConnection=true`,
+        {
+          compressors: 'zlib',
+          serverSelectionTimeoutMS: 5000,
+        },
+      ).connect();
       try {
         const coll = zclient.db(dbName).collection('zipped');
-        await coll.insertMany(Array.from({ length: 50 }, (_, i) => ({ i, text: 'compressible '.repeat(100) })));
+        await coll.insertMany(
+          Array.from({ length: 50 }, (_, i) => ({ i, text: 'compressible '.repeat(100) })),
+        );
         const back = await coll.find().sort({ i: 1 }).toArray();
         expect(back).toHaveLength(50);
         expect(back[49]?.text).toBe('compressible '.repeat(100));

@@ -18,7 +18,8 @@ beforeAll(async () => {
   const events = client.db(dbName).collection('events');
   await events.createIndex({ roomId: 1, seq: 1 }, { unique: true });
   const docs: Document[] = [];
-  for (let s = 0; s < 10_000; s++) for (let r = 0; r < 10; r++) docs.push({ roomId: `room${r}`, seq: s, body: 'event body' });
+  for (let s = 0; s < 10_000; s++)
+    for (let r = 0; r < 10; r++) docs.push({ roomId: `room${r}`, seq: s, body: 'event body' });
   for (let i = 0; i < docs.length; i += 20_000) await events.insertMany(docs.slice(i, i + 20_000));
 });
 

@@ -23,7 +23,9 @@ describe.skipIf(Boolean(process.env.MONGODB_URI))('embedded store restart', () =
     const c1 = await new MongoClient(`${first.uri}/app`).connect();
     const db = c1.db('app');
     await db.collection('users').createIndex({ email: 1 }, { unique: true });
-    await db.collection('users').insertMany(Array.from({ length: 100 }, (_, i) => ({ email: `u${i}@x`, n: i })));
+    await db
+      .collection('users')
+      .insertMany(Array.from({ length: 100 }, (_, i) => ({ email: `u${i}@x`, n: i })));
     await db.collection('users').updateMany({ n: { $lt: 10 } }, { $inc: { n: 1000 } });
     await db.collection('users').deleteMany({ n: { $gte: 90, $lt: 100 } });
     await db.collection('scratch').insertOne({ a: 1 });
@@ -71,7 +73,10 @@ describe.skipIf(Boolean(process.env.MONGODB_URI))('embedded store journal', () =
     const canon = (d: unknown) => EJSON.stringify(d as object, { relaxed: false });
     const first = await startEmbeddedMongo({ port: 0, dataDir });
     const c1 = await new MongoClient(`${first.uri}/app`).connect();
-    await c1.db('app').collection('typed').insertMany(docs.map((d) => ({ ...d })) as never[]);
+    await c1
+      .db('app')
+      .collection('typed')
+      .insertMany(docs.map((d) => ({ ...d })) as never[]);
     const before = await c1.db('app').collection('typed').find({}, { promoteValues: false }).toArray();
     await c1.close();
     await first.close();
@@ -105,7 +110,8 @@ describe.skipIf(Boolean(process.env.MONGODB_URI))('embedded store TTL sweep', ()
         { k: 'none' },
       ]);
       const deadline = Date.now() + 5000;
-      while ((await c.countDocuments({ k: 'old' })) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while ((await c.countDocuments({ k: 'old' })) > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
       expect((await c.find().toArray()).map((d) => d.k).sort()).toEqual(['new', 'none']);
     } finally {
       await client.close();

@@ -25,12 +25,20 @@ const alice: UserIdentity = { id: 'alice', name: 'Alice Client' };
 
 beforeAll(async () => {
   store = await openTestStore();
-  connection = await mongoose.createConnection(store.url(uniqueDbName('summaries')), { monitorCommands: true }).asPromise();
+  connection = await mongoose
+    .createConnection(store.url(uniqueDbName('summaries')), { monitorCommands: true })
+    .asPromise();
   connection.getClient().on('commandStarted', (e) => {
-    if (e.commandName === 'update' && e.command.update === 'rooms') roomUpdates += (e.command.updates as unknown[]).length;
+    if (e.commandName === 'update' && e.command.update === 'rooms')
+      roomUpdates += (e.command.updates as unknown[]).length;
   });
   models = await createModels(connection);
-  service = new RoomService(models, new CommitWriter(driverCollection(models.Commit)), DEFAULT_DOMAIN_CONFIG, createLogger('silent'));
+  service = new RoomService(
+    models,
+    new CommitWriter(driverCollection(models.Commit)),
+    DEFAULT_DOMAIN_CONFIG,
+    createLogger('silent'),
+  );
 });
 
 beforeEach(async () => {
@@ -63,7 +71,8 @@ describe('room summaries', () => {
     await service.summariesWritten();
     roomUpdates = 0;
     let seq = 0;
-    for (let i = 0; i < 60; i++) seq = (await service.execute(room.id, alice, undefined, { type: 'message.post', text: `m${i}` })).seq;
+    for (let i = 0; i < 60; i++)
+      seq = (await service.execute(room.id, alice, undefined, { type: 'message.post', text: `m${i}` })).seq;
     await until(async () => (await seqOf(room.id)) === seq, 5_000, 'the room document at the last seq');
     expect(roomUpdates).toBeGreaterThan(0);
     expect(roomUpdates).toBeLessThan(20);

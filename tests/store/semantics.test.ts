@@ -1,4 +1,15 @@
-import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, MongoClient, ObjectId, Timestamp } from 'mongodb';
+import {
+  Binary,
+  Decimal128,
+  Double,
+  Int32,
+  Long,
+  MaxKey,
+  MinKey,
+  MongoClient,
+  ObjectId,
+  Timestamp,
+} from 'mongodb';
 import type { Collection, Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStore, uniqueDbName } from './helpers.js';
@@ -59,11 +70,20 @@ describe('update semantics', () => {
   it('supports $push/$addToSet with $each, $sort and $slice on a missing field', async () => {
     const c = fresh();
     await c.insertOne({ _id: 1 });
-    await c.updateOne({ _id: 1 }, { $push: { top: { $each: [5, 1, 9, 3], $sort: -1, $slice: 3 } } } as Document);
-    await c.updateOne({ _id: 1 }, { $push: { recent: { $each: [{ t: 2 }, { t: 1 }], $sort: { t: 1 }, $slice: -5 } } } as Document);
+    await c.updateOne({ _id: 1 }, {
+      $push: { top: { $each: [5, 1, 9, 3], $sort: -1, $slice: 3 } },
+    } as Document);
+    await c.updateOne({ _id: 1 }, {
+      $push: { recent: { $each: [{ t: 2 }, { t: 1 }], $sort: { t: 1 }, $slice: -5 } },
+    } as Document);
     await c.updateOne({ _id: 1 }, { $addToSet: { set: { $each: ['a', 'b', 'a'] } } });
     await c.updateOne({ _id: 1 }, { $addToSet: { set: 'b' } });
-    expect(await c.findOne({ _id: 1 })).toEqual({ _id: 1, top: [9, 5, 3], recent: [{ t: 1 }, { t: 2 }], set: ['a', 'b'] });
+    expect(await c.findOne({ _id: 1 })).toEqual({
+      _id: 1,
+      top: [9, 5, 3],
+      recent: [{ t: 1 }, { t: 2 }],
+      set: ['a', 'b'],
+    });
   });
 
   it('fails $inc on a non-number instead of ignoring it', async () => {
@@ -108,8 +128,20 @@ describe('update semantics', () => {
 
   it('updates array elements with arrayFilters, $ and $[]', async () => {
     const c = fresh();
-    await c.insertOne({ _id: 1, items: [{ k: 'a', v: 1 }, { k: 'b', v: 2 }, { k: 'c', v: 3 }], nums: [1, 2, 3] });
-    await c.updateOne({ _id: 1 }, { $set: { 'items.$[big].flag': true } }, { arrayFilters: [{ 'big.v': { $gte: 2 } }] });
+    await c.insertOne({
+      _id: 1,
+      items: [
+        { k: 'a', v: 1 },
+        { k: 'b', v: 2 },
+        { k: 'c', v: 3 },
+      ],
+      nums: [1, 2, 3],
+    });
+    await c.updateOne(
+      { _id: 1 },
+      { $set: { 'items.$[big].flag': true } },
+      { arrayFilters: [{ 'big.v': { $gte: 2 } }] },
+    );
     await c.updateOne({ _id: 1, 'items.k': 'a' }, { $inc: { 'items.$.v': 10 } });
     await c.updateOne({ _id: 1 }, { $mul: { 'nums.$[]': 2 } });
     expect(await c.findOne({ _id: 1 })).toEqual({
@@ -133,10 +165,15 @@ describe('update semantics', () => {
   it('applies $unset, $rename, $min, $max, $pull, $pop and $currentDate', async () => {
     const c = fresh();
     await c.insertOne({ _id: 1, a: 1, b: 2, lo: 5, hi: 5, arr: [1, 2, 3, 2], q: [1, 2, 3] });
-    await c.updateOne(
-      { _id: 1 },
-      { $unset: { a: '' }, $rename: { b: 'c' }, $min: { lo: 3 }, $max: { hi: 9 }, $pull: { arr: 2 }, $pop: { q: -1 }, $currentDate: { at: true } } as Document,
-    );
+    await c.updateOne({ _id: 1 }, {
+      $unset: { a: '' },
+      $rename: { b: 'c' },
+      $min: { lo: 3 },
+      $max: { hi: 9 },
+      $pull: { arr: 2 },
+      $pop: { q: -1 },
+      $currentDate: { at: true },
+    } as Document);
     const d = await c.findOne({ _id: 1 });
     expect(d).toMatchObject({ _id: 1, c: 2, lo: 3, hi: 9, arr: [1, 3], q: [2, 3] });
     expect(d).not.toHaveProperty('a');
@@ -164,7 +201,12 @@ describe('query semantics', () => {
       new MinKey(),
     ];
     await c.insertMany(values.map((v, i) => ({ i, v }) as AnyDoc));
-    const order = (await c.find({}, { projection: { _id: 0, i: 1 } }).sort({ v: 1, i: 1 }).toArray()).map((d) => d.i as number);
+    const order = (
+      await c
+        .find({}, { projection: { _id: 0, i: 1 } })
+        .sort({ v: 1, i: 1 })
+        .toArray()
+    ).map((d) => d.i as number);
     // MinKey, null, numbers (2 and the array [3] by its element), string, object, binData, ObjectId, bool, date, timestamp, regex, MaxKey.
     expect(order).toEqual([12, 11, 10, 7, 9, 8, 6, 5, 4, 3, 2, 1, 0]);
   });
@@ -177,18 +219,31 @@ describe('query semantics', () => {
     expect(await c.countDocuments({ ref: new ObjectId(id.toHexString()) })).toBe(1);
     expect(await c.countDocuments({ when: new Date(when.getTime()) })).toBe(1);
     expect(await c.countDocuments({ bin: new Binary(Buffer.from('abc')) })).toBe(1);
-    expect(await c.countDocuments({ ref: { $in: [new ObjectId(), new ObjectId(id.toHexString())] } })).toBe(1);
-    expect(await c.countDocuments({ when: { $gte: new Date('2024-01-01'), $lt: new Date('2024-01-03') } })).toBe(1);
+    expect(await c.countDocuments({ ref: { $in: [new ObjectId(), new ObjectId(id.toHexString())] } })).toBe(
+      1,
+    );
+    expect(
+      await c.countDocuments({ when: { $gte: new Date('2024-01-01'), $lt: new Date('2024-01-03') } }),
+    ).toBe(1);
   });
 
   it('matches arrays, nested paths, $elemMatch, $exists, $regex and $or', async () => {
     const c = fresh();
     await c.insertMany([
-      { _id: 1, tags: ['a', 'b'], sub: { x: 1 }, list: [{ p: 1, q: 'x' }, { p: 2, q: 'y' }] },
+      {
+        _id: 1,
+        tags: ['a', 'b'],
+        sub: { x: 1 },
+        list: [
+          { p: 1, q: 'x' },
+          { p: 2, q: 'y' },
+        ],
+      },
       { _id: 2, tags: ['c'], sub: { x: 2 }, name: 'Alpha' },
       { _id: 3, name: 'beta' },
     ]);
-    const ids = async (f: Document): Promise<unknown[]> => (await c.find(f).sort({ _id: 1 }).toArray()).map((d) => d._id);
+    const ids = async (f: Document): Promise<unknown[]> =>
+      (await c.find(f).sort({ _id: 1 }).toArray()).map((d) => d._id);
     expect(await ids({ tags: 'b' })).toEqual([1]);
     expect(await ids({ 'sub.x': { $gte: 1 } })).toEqual([1, 2]);
     expect(await ids({ list: { $elemMatch: { p: 2, q: 'y' } } })).toEqual([1]);

@@ -43,12 +43,16 @@ describe('the room log', () => {
   it('reads commits written with their events as an array, as earlier versions stored them', async () => {
     const first = freshService();
     const room = await first.create(alice, { title: 'Old commits', freelancerId: 'bob' });
-    for (let i = 0; i < 3; i++) await first.execute(room.id, alice, undefined, { type: 'message.post', text: `m${i}` });
+    for (let i = 0; i < 3; i++)
+      await first.execute(room.id, alice, undefined, { type: 'message.post', text: `m${i}` });
     await first.drain();
     // Rewrite every commit of the room in the earlier shape.
     for (const doc of await models.Commit.collection.find({ roomId: room.id }).toArray()) {
       const events: unknown = JSON.parse(String(doc.eventsJson));
-      await models.Commit.collection.updateOne({ _id: doc._id }, { $set: { events }, $unset: { eventsJson: '' } });
+      await models.Commit.collection.updateOne(
+        { _id: doc._id },
+        { $set: { events }, $unset: { eventsJson: '' } },
+      );
     }
     const loaded = await freshService().state(room.id);
     expect(loaded).toEqual(await first.state(room.id));

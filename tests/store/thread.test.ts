@@ -19,7 +19,10 @@ describe('the embedded store on its own thread', () => {
     const lines: string[] = [];
     const first = await startEmbeddedMongoThread({ dataDir: dir, log: (msg) => lines.push(msg) });
     const client = new MongoClient(`${first.uri}/app`);
-    await client.db().collection('notes').insertMany([{ _id: 1, text: 'one' } as never, { _id: 2, text: 'two' } as never]);
+    await client
+      .db()
+      .collection('notes')
+      .insertMany([{ _id: 1, text: 'one' } as never, { _id: 2, text: 'two' } as never]);
     await client.close();
     await first.close();
     expect(lines).toContain('embedded store listening');

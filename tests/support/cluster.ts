@@ -1,6 +1,14 @@
 import { expect } from 'vitest';
 import { devToken, request } from './http.js';
-import { freePort, spawnServer, spawnStore, startRedis, tempDir, type ChildServer, type RedisProcess } from './server.js';
+import {
+  freePort,
+  spawnServer,
+  spawnStore,
+  startRedis,
+  tempDir,
+  type ChildServer,
+  type RedisProcess,
+} from './server.js';
 import { RoomMember, until } from './socket-client.js';
 
 /**
@@ -38,7 +46,12 @@ export class Cluster {
   }
 
   startNode(): Promise<ChildServer> {
-    return spawnServer({ PORT: '0', MONGODB_URI: this.mongoUri, REDIS_URL: this.redis.url, RATE_LIMIT_COMMANDS: '0' });
+    return spawnServer({
+      PORT: '0',
+      MONGODB_URI: this.mongoUri,
+      REDIS_URL: this.redis.url,
+      RATE_LIMIT_COMMANDS: '0',
+    });
   }
 
   async createRoom(title: string, interviewers: string[] = []): Promise<string> {
@@ -104,25 +117,39 @@ export class Load {
  * text) is there exactly once, seqs are contiguous, and how long the slowest member took to
  * catch up from `since`.
  */
-export async function settle(scenario: string, senders: RoomMember[], members: RoomMember[], since: number): Promise<FaultReport> {
+export async function settle(
+  scenario: string,
+  senders: RoomMember[],
+  members: RoomMember[],
+  since: number,
+): Promise<FaultReport> {
   const acked = senders.flatMap((s) => [...s.acked.values()].map((seq) => ({ sender: s.name, seq })));
   const lastSeq = Math.max(...acked.map((a) => a.seq));
   for (const m of members) {
-    await until(async () => {
-      await m.resync();
-      return m.lastSeq >= lastSeq;
-    }, 30_000, `${m.name} catching up (has ${m.lastSeq}, needs ${lastSeq})`);
+    await until(
+      async () => {
+        await m.resync();
+        return m.lastSeq >= lastSeq;
+      },
+      30_000,
+      `${m.name} catching up (has ${m.lastSeq}, needs ${lastSeq})`,
+    );
   }
   const catchUpMs = Date.now() - since;
   let lost = 0;
   let duplicates = 0;
   for (const m of members) {
-    const texts = m.events.filter((e) => e.type === 'message.posted').map((e) => (e.data as { text: string }).text);
+    const texts = m.events
+      .filter((e) => e.type === 'message.posted')
+      .map((e) => (e.data as { text: string }).text);
     const counts = new Map<string, number>();
     for (const t of texts) counts.set(t, (counts.get(t) ?? 0) + 1);
     duplicates += [...counts.values()].filter((c) => c > 1).length;
     for (const a of acked) if (m.events[a.seq - 1]?.actor.id !== a.sender) lost++;
-    expect(m.events.map((e) => e.seq), `${m.name}'s seqs are contiguous`).toEqual(m.events.map((_, i) => i + 1));
+    expect(
+      m.events.map((e) => e.seq),
+      `${m.name}'s seqs are contiguous`,
+    ).toEqual(m.events.map((_, i) => i + 1));
   }
   const report = { scenario, acknowledged: acked.length, lost, duplicates, catchUpMs };
   console.log(`[fault] ${JSON.stringify(report)}`);

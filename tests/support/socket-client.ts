@@ -14,7 +14,11 @@ import type {
 export type WorkroomSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** Opens a websocket-only connection and waits for it (or for its connect_error). */
-export function connect(url: string, token: string | undefined, extra: Record<string, unknown> = {}): Promise<WorkroomSocket> {
+export function connect(
+  url: string,
+  token: string | undefined,
+  extra: Record<string, unknown> = {},
+): Promise<WorkroomSocket> {
   const socket: WorkroomSocket = io(url, {
     auth: token === undefined ? {} : { token },
     transports: ['websocket'],
@@ -34,18 +38,26 @@ export function connect(url: string, token: string | undefined, extra: Record<st
 export type Ack<T> = T | ErrorResponse;
 
 export function command(socket: WorkroomSocket, roomId: string, cmd: Command, clientId = randomUUID()) {
-  return socket.timeout(10_000).emitWithAck('room:command', { roomId, clientId, command: cmd }) as Promise<Ack<RoomCommandAck>>;
+  return socket.timeout(10_000).emitWithAck('room:command', { roomId, clientId, command: cmd }) as Promise<
+    Ack<RoomCommandAck>
+  >;
 }
 
 /** Collects every payload of one server event. */
 export function collect<E extends keyof ServerToClientEvents>(socket: WorkroomSocket, event: E) {
   const seen: Array<Parameters<ServerToClientEvents[E]>[0]> = [];
-  (socket as unknown as Socket).on(event as string, (payload: Parameters<ServerToClientEvents[E]>[0]) => seen.push(payload));
+  (socket as unknown as Socket).on(event as string, (payload: Parameters<ServerToClientEvents[E]>[0]) =>
+    seen.push(payload),
+  );
   return seen;
 }
 
 /** Polls until the predicate holds (or fails after the timeout). */
-export async function until(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function until(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -86,7 +98,9 @@ export class RoomMember {
     socket.on('room:event', ({ roomId, event }) => {
       if (roomId === this.roomId) this.receive([event]);
     });
-    const ack = (await socket.timeout(10_000).emitWithAck('room:join', { roomId: this.roomId, since: this.lastSeq })) as Ack<RoomJoinAck>;
+    const ack = (await socket
+      .timeout(10_000)
+      .emitWithAck('room:join', { roomId: this.roomId, since: this.lastSeq })) as Ack<RoomJoinAck>;
     if (!ack.ok) throw new Error(`${this.name} could not join: ${ack.error.code}`);
     this.receive(ack.events);
   }
@@ -138,7 +152,9 @@ export class RoomMember {
       try {
         const socket = this.socket;
         if (!socket?.connected) return;
-        const ack = (await socket.timeout(10_000).emitWithAck('room:sync', { roomId: this.roomId, since: this.lastSeq })) as Ack<RoomSyncAck>;
+        const ack = (await socket
+          .timeout(10_000)
+          .emitWithAck('room:sync', { roomId: this.roomId, since: this.lastSeq })) as Ack<RoomSyncAck>;
         if (ack.ok) this.receive(ack.events);
       } catch {
         // the next event or reconnect tries again

@@ -261,24 +261,22 @@ function notificationList(list: Notification[]): HTMLElement {
   return h(
     'ul',
     { class: 'list notes' },
-    list
-      .slice(0, 30)
-      .map((n) =>
+    list.slice(0, 30).map((n) =>
+      h(
+        'li',
+        {
+          testid: 'notification',
+          class: n.read === false || n.read === undefined ? 'new' : '',
+          attrs: { 'data-kind': n.kind },
+        },
         h(
-          'li',
-          {
-            testid: 'notification',
-            class: n.read === false || n.read === undefined ? 'new' : '',
-            attrs: { 'data-kind': n.kind },
-          },
-          h(
-            'a',
-            { href: `#/room/${encodeURIComponent(n.roomId)}`, class: 'row-link' },
-            h('span', null, n.text),
-            h('time', { class: 'muted', dateTime: n.at }, ago(n.at)),
-          ),
+          'a',
+          { href: `#/room/${encodeURIComponent(n.roomId)}`, class: 'row-link' },
+          h('span', null, n.text),
+          h('time', { class: 'muted', dateTime: n.at }, ago(n.at)),
         ),
       ),
+    ),
   );
 }
 

@@ -110,7 +110,9 @@ class FileLog implements FilePersistence {
   }
 
   get snapshotDue(): boolean {
-    return this.snapshotting === null && this.logBytes >= Math.max(this.snapshotEveryBytes, this.snapshotBytes);
+    return (
+      this.snapshotting === null && this.logBytes >= Math.max(this.snapshotEveryBytes, this.snapshotBytes)
+    );
   }
 
   /**

@@ -26,7 +26,8 @@ export function encodeOps(ops: readonly JournalOp[]): Uint8Array[] {
   for (let i = 0; i < ops.length; i++) {
     const key = Buffer.from(`\x03${i}\x00`, 'latin1');
     const op = ops[i] as JournalOp;
-    const body = op.op === 'put' && op.bson ? putWithBson(op.db, op.coll, op.bson) : serialize(op as Document);
+    const body =
+      op.op === 'put' && op.bson ? putWithBson(op.db, op.coll, op.bson) : serialize(op as Document);
     parts.push(key, body);
     arrayBytes += key.length + body.length;
   }

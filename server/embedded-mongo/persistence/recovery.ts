@@ -3,7 +3,18 @@ import type { Document } from 'bson';
 import { open, readdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scanFrames } from './frames.js';
-import { describe, K_COLLECTION, K_DOCS, K_END, K_HEADER, LOG_RE, logName, SNAPSHOT_FORMAT, SNAPSHOT_RE, snapshotName } from './layout.js';
+import {
+  describe,
+  K_COLLECTION,
+  K_DOCS,
+  K_END,
+  K_HEADER,
+  LOG_RE,
+  logName,
+  SNAPSHOT_FORMAT,
+  SNAPSHOT_RE,
+  snapshotName,
+} from './layout.js';
 import { DESERIALIZE, decodeOps, detachBinaries } from './records.js';
 import type { CollectionImage, JournalOp, RecoveredState } from './types.js';
 
@@ -18,7 +29,10 @@ export interface Recovery {
 }
 
 /** Reads one snapshot file, refusing anything incomplete or of another format. */
-async function loadSnapshot(path: string, expectedLog: number): Promise<{ collections: CollectionImage[]; bytes: number }> {
+async function loadSnapshot(
+  path: string,
+  expectedLog: number,
+): Promise<{ collections: CollectionImage[]; bytes: number }> {
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;

@@ -44,7 +44,11 @@ async function writeFully(fh: FileHandle, buffers: Uint8Array[], position: numbe
  * file, fsynced, then renamed into place and the directory fsynced. Serializing yields to the
  * engine every few ms. Returns the snapshot's size in bytes.
  */
-export async function writeSnapshotFile(dataDir: string, n: number, source: () => Iterable<CollectionImage>): Promise<number> {
+export async function writeSnapshotFile(
+  dataDir: string,
+  n: number,
+  source: () => Iterable<CollectionImage>,
+): Promise<number> {
   const finalPath = join(dataDir, snapshotName(n));
   const tmpPath = `${finalPath}.tmp`;
   const fh = await open(tmpPath, 'w');

@@ -41,7 +41,8 @@ export function verifyToken(token: string | undefined, settings: JwtSettings): A
     throw new ApiError('UNAUTHENTICATED', reason);
   }
   const claims = ClaimsSchema.safeParse(payload);
-  if (!claims.success) throw new ApiError('UNAUTHENTICATED', 'Token claims are missing or malformed (sub and exp are required)');
+  if (!claims.success)
+    throw new ApiError('UNAUTHENTICATED', 'Token claims are missing or malformed (sub and exp are required)');
   const { sub, name, agency, exp } = claims.data;
   return { id: sub, name: name ?? sub, ...(agency ? { agency } : {}), exp };
 }
@@ -59,7 +60,10 @@ function verificationKey(settings: JwtSettings): KeyObject | string {
   let key = verificationKeys.get(settings);
   if (key === undefined) {
     try {
-      key = settings.algorithm === 'HS256' ? createSecretKey(Buffer.from(settings.key)) : createPublicKey(settings.key);
+      key =
+        settings.algorithm === 'HS256'
+          ? createSecretKey(Buffer.from(settings.key))
+          : createPublicKey(settings.key);
     } catch {
       key = settings.key;
     }

@@ -15,14 +15,16 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-export const notFound: RequestHandler = (_req, _res, next) => next(new ApiError('NOT_FOUND', 'No such endpoint'));
+export const notFound: RequestHandler = (_req, _res, next) =>
+  next(new ApiError('NOT_FOUND', 'No such endpoint'));
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   // body-parser's own errors: malformed JSON, oversized bodies.
   const e = err as { type?: string; status?: number };
   if (e?.type === 'entity.parse.failed') return new ApiError('INVALID', 'Malformed JSON body');
-  if (e?.type === 'entity.too.large' || e?.status === 413) return new ApiError('TOO_LARGE', 'Request body too large');
+  if (e?.type === 'entity.too.large' || e?.status === 413)
+    return new ApiError('TOO_LARGE', 'Request body too large');
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     return new ApiError('INVALID', 'Bad request');
   }

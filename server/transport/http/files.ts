@@ -11,7 +11,6 @@ import { FileTooLargeError, type FileBucket, type StoredFile } from '../../store
 import { currentUser } from './authenticate.js';
 import { parse, RoomIdParamSchema } from './validate.js';
 
-
 /** What the multipart envelope around the one file may add to MAX_UPLOAD_BYTES at most. */
 const ENVELOPE_BYTES = 64 * 1024;
 
@@ -39,7 +38,8 @@ export function fileRoutes(rooms: RoomService, bucket: FileBucket, maxUploadByte
     const declared = Number(req.headers['content-length']);
     // Refused before anything is stored; Node discards the unread body, so the client (which
     // may still be sending) reads this answer instead of a broken pipe.
-    if (Number.isFinite(declared) && declared > maxUploadBytes + ENVELOPE_BYTES) throw tooLarge(maxUploadBytes);
+    if (Number.isFinite(declared) && declared > maxUploadBytes + ENVELOPE_BYTES)
+      throw tooLarge(maxUploadBytes);
 
     const stored = await receiveUpload(req, res, bucket, { roomId, user, maxBytes: maxUploadBytes });
     const file: FileInfo = {
@@ -134,13 +134,15 @@ function receiveUpload(
   const storage: multer.StorageEngine = {
     _handleFile(_req, file, callback) {
       const name = displayName(file.originalname);
-      bucket.store(file.stream, { roomId, uploadedBy: user.id, name }, { maxBytes, headBytes: SNIFF_BYTES }).then(
-        (result) => {
-          stored = { ...result, name };
-          callback(null, { filename: result.id, size: result.size });
-        },
-        (err: unknown) => callback(err),
-      );
+      bucket
+        .store(file.stream, { roomId, uploadedBy: user.id, name }, { maxBytes, headBytes: SNIFF_BYTES })
+        .then(
+          (result) => {
+            stored = { ...result, name };
+            callback(null, { filename: result.id, size: result.size });
+          },
+          (err: unknown) => callback(err),
+        );
     },
     _removeFile(_req, file, callback) {
       // Multer gives up on an upload that was stored (a second file came): remove it again.
@@ -163,7 +165,9 @@ function receiveUpload(
     upload(req, res, (err: unknown) => {
       if (err) {
         // A client that went away mid-upload is no server failure (and hears no answer anyway).
-        reject(req.destroyed ? new ApiError('INVALID', 'The upload was interrupted') : uploadError(err, maxBytes));
+        reject(
+          req.destroyed ? new ApiError('INVALID', 'The upload was interrupted') : uploadError(err, maxBytes),
+        );
         return;
       }
       if (!stored) {
@@ -196,7 +200,12 @@ function uploadError(err: unknown, maxBytes: number): ApiError {
  * The file as shared in its room, for a party of that room. Any other caller, and any id that
  * is no shared file, gets the same refusal: outsiders cannot tell which ids exist.
  */
-async function sharedFile(rooms: RoomService, bucket: FileBucket, fileId: string, user: UserIdentity): Promise<RoomFile> {
+async function sharedFile(
+  rooms: RoomService,
+  bucket: FileBucket,
+  fileId: string,
+  user: UserIdentity,
+): Promise<RoomFile> {
   const refused = new ApiError('FORBIDDEN', 'No such file in a room of yours');
   const owner = await bucket.ownerOf(fileId);
   if (!owner) throw refused;
@@ -215,7 +224,10 @@ async function sharedFile(rooms: RoomService, bucket: FileBucket, fileId: string
 /** `attachment` with an ASCII fallback name and the exact name in RFC 5987 form (RFC 6266). */
 export function attachment(name: string): string {
   const fallback = name.replace(/[^\x20-\x7e]|["\\%]/g, '_');
-  const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }
 
@@ -231,7 +243,10 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
  * One byte range of `Range: bytes=…` (RFC 9110): null to send the whole file (no header, a
  * syntax it ignores, or several ranges), 'unsatisfiable' when it starts past the end.
  */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | null {
   if (!header) return null;
   const match = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/.exec(header.trim());
   if (!match) return null;

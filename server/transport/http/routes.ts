@@ -78,7 +78,8 @@ export function apiRoutes(rooms: RoomService, queries: RoomQueries): Router {
 export function devTokenRoute(jwt: Config['jwt']): Router {
   const router = Router();
   router.post('/dev/token', (req, res) => {
-    if (jwt.algorithm !== 'HS256') throw new ApiError('NOT_FOUND', 'Development tokens need JWT_SECRET (HS256)');
+    if (jwt.algorithm !== 'HS256')
+      throw new ApiError('NOT_FOUND', 'Development tokens need JWT_SECRET (HS256)');
     const { userId } = parse(DevTokenBodySchema, req.body);
     const user = findDevUser(userId);
     if (!user) throw new ApiError('NOT_FOUND', `No seeded user "${userId}"`);

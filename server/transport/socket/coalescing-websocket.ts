@@ -18,7 +18,11 @@ export function coalesceWrites(socket: NetSocket): void {
     corked = false;
     socket.uncork();
   };
-  const coalescing = (chunk: Uint8Array | string, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback) => {
+  const coalescing = (
+    chunk: Uint8Array | string,
+    encoding?: BufferEncoding | WriteCallback,
+    callback?: WriteCallback,
+  ) => {
     const done = typeof encoding === 'function' ? encoding : callback;
     if (!corked) {
       corked = true;

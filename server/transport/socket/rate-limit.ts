@@ -37,7 +37,11 @@ export function redisRateLimiter(limit: number, redis: RedisClientType): RateLim
       if (limit === 0) return true;
       const bucket = `workroom:rl:${key}:${Math.floor(Date.now() / WINDOW_MS)}`;
       try {
-        const [count] = (await redis.multi().incr(bucket).pExpire(bucket, WINDOW_MS * 2).exec()) as unknown as [number];
+        const [count] = (await redis
+          .multi()
+          .incr(bucket)
+          .pExpire(bucket, WINDOW_MS * 2)
+          .exec()) as unknown as [number];
         return Number(count) <= limit;
       } catch {
         return local.hit(key);

@@ -1,6 +1,12 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import { redactState, visibleTo, type Actor, type RoomState, type StoredEvent } from '../../../shared/domain/index.js';
+import {
+  redactState,
+  visibleTo,
+  type Actor,
+  type RoomState,
+  type StoredEvent,
+} from '../../../shared/domain/index.js';
 import {
   ClientPayloadSchemas,
   type ClientToServerEvents,
@@ -91,7 +97,10 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
         try {
           const parsed = ClientPayloadSchemas[event].safeParse(payload);
           if (!parsed.success) throw ApiError.invalid(parsed.error);
-          ack({ ok: true, ...(await run(parsed.data as ReturnType<(typeof ClientPayloadSchemas)[E]['parse']>)) });
+          ack({
+            ok: true,
+            ...(await run(parsed.data as ReturnType<(typeof ClientPayloadSchemas)[E]['parse']>)),
+          });
         } catch (err) {
           const apiError = ApiError.from(err);
           if (apiError.code === 'INTERNAL') logger.error({ err, event }, 'socket event failed');
@@ -136,13 +145,20 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
       }
       const result = await rooms.execute(roomId, user, clientId, command);
       const visible = result.events.every((e) => visibleTo(e, result.actor));
-      return { seq: result.seq, events: visible ? result.events : result.events.filter((e) => visibleTo(e, result.actor)) };
+      return {
+        seq: result.seq,
+        events: visible ? result.events : result.events.filter((e) => visibleTo(e, result.actor)),
+      };
     });
 
     handle('room:read', async ({ roomId, seq }) => {
       const { state } = await rooms.access(roomId, user);
       const read = await queries.markRead(roomId, user.id, Math.min(seq, state.seq));
-      io.to([channels.room(roomId), channels.user(user.id)]).emit('room:read', { roomId, userId: user.id, seq: read });
+      io.to([channels.room(roomId), channels.user(user.id)]).emit('room:read', {
+        roomId,
+        userId: user.id,
+        seq: read,
+      });
       return {};
     });
 
@@ -198,7 +214,8 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
   /** Each party's candidacy list changes live: principals, interviewers and agency managers. */
   function announceCandidacy(room: RoomState): void {
     const summary = summaryOf(room);
-    const send = (channel: string, candidacy: Candidacy) => io.to(channel).emit('candidacy:updated', { candidacy });
+    const send = (channel: string, candidacy: Candidacy) =>
+      io.to(channel).emit('candidacy:updated', { candidacy });
     send(channels.user(room.clientId), candidacyOf(summary, 'client'));
     for (const id of room.interviewerIds) send(channels.user(id), candidacyOf(summary, 'interviewer'));
     send(channels.user(room.freelancerId), candidacyOf(summary, 'freelancer'));
