@@ -11,7 +11,7 @@ const opened: Array<Server | Socket> = [];
  * and each hand-over of the server's data to the operating system (a stream's `_write` or
  * `_writev`: one system call each).
  */
-async function connection() {
+async function connection(backlogLimit?: number) {
   const listener = createServer();
   opened.push(listener);
   listener.listen(0, '127.0.0.1');
@@ -20,7 +20,7 @@ async function connection() {
   const [server] = (await once(listener, 'connection')) as [Socket];
   opened.push(client, server);
   server.setNoDelay(true);
-  coalesceWrites(server);
+  coalesceWrites(server, backlogLimit);
   const handedOver: string[][] = [];
   const writeOne = server._write.bind(server);
   const writeMany = server._writev!.bind(server);
@@ -67,5 +67,23 @@ describe('coalesced WebSocket writes', () => {
     expect(chunks.join('')).toBe('a|b|c|');
     expect(calledBack).toEqual(['a|', 'b|', 'c|']);
     expect(handedOver).toEqual([['a|'], ['b|'], ['c|']]);
+  });
+
+  it('holds the writer back while more than the limit waits for a client that is not reading', async () => {
+    const { server, chunks, received } = await connection(64 * 1024);
+    const client = opened.at(-2) as Socket;
+    client.pause();
+    const block = 'x'.repeat(256 * 1024);
+    // Enough to fill the kernel's buffers on both ends, with more than the limit left over.
+    let calledBack = 0;
+    const blocks = 128;
+    for (let i = 0; i < blocks; i++) server.write(block, () => calledBack++);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(server.writableLength).toBeGreaterThan(64 * 1024);
+    expect(calledBack).toBeLessThan(blocks);
+    client.resume();
+    await received(block.repeat(blocks));
+    await until(() => calledBack === blocks, 5_000, 'every write called back');
+    expect(chunks.join('').length).toBe(block.length * blocks);
   });
 });

@@ -5,13 +5,22 @@ import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
 type WriteCallback = (err?: Error | null) => void;
 
 /**
+ * Bytes a connection may have waiting for the client to take before its writer is held back. A
+ * client that stops reading then leaves what is sent to it in Engine.IO's queue (broadcasts there
+ * share one encoding with every other recipient) instead of each copy piling up here, and lets a
+ * catch-up wait until it has taken the previous one (see realtime.ts).
+ */
+export const SEND_BACKLOG_BYTES = 1024 * 1024;
+
+/**
  * Lets the frames a socket is sent in one turn leave in one write. Engine.IO hands a socket its
  * next packet only after the previous write has called back, so a command's sender got its own
  * event and then, a write later, its ack: two packets, two system calls, two wake-ups of the
  * client. Here a write is queued on a corked socket and calls back at once; the socket is
- * uncorked two ticks later, after Engine.IO has handed over what it held back.
+ * uncorked two ticks later, after Engine.IO has handed over what it held back. Once more than
+ * `backlogLimit` bytes wait for the client, a write calls back only when the client has taken it.
  */
-export function coalesceWrites(socket: NetSocket): void {
+export function coalesceWrites(socket: NetSocket, backlogLimit = SEND_BACKLOG_BYTES): void {
   const write = socket.write.bind(socket);
   let corked = false;
   const uncork = () => {
@@ -29,6 +38,9 @@ export function coalesceWrites(socket: NetSocket): void {
       socket.cork();
       // Scheduled before this write's callback, so the uncork comes after whatever it releases.
       process.nextTick(() => process.nextTick(uncork));
+    }
+    if (done && socket.writableLength + chunk.length > backlogLimit) {
+      return typeof encoding === 'string' ? write(chunk, encoding, done) : write(chunk, done);
     }
     const queued = typeof encoding === 'string' ? write(chunk, encoding) : write(chunk);
     // A failed write still surfaces: the socket emits 'error' and WebSocket closes it.
