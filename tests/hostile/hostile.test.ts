@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { ErrorResponseSchema } from '../../shared/schemas/errors.js';
 import { request } from '../support/http.js';
 import { spawnServer, tempDir, type ChildServer } from '../support/server.js';
-import { connect, type WorkroomSocket } from '../support/socket-client.js';
+import { connect, until, type WorkroomSocket } from '../support/socket-client.js';
 
 /**
  * Hostile input against a server in its own process: random and malformed socket payloads,
@@ -241,6 +241,61 @@ describe('hostile input', () => {
     expect((await fresh.emitWithAck('room:sync', { roomId, since: 0 })).ok).toBe(true);
     fresh.close();
   });
+
+  it('does not hold the replies of a client that asks for catch-ups and reads none of them', async () => {
+    // A room whose catch-up is about 1 MB: asked for 200 times, that would be 200 MB to hold.
+    const created = await request<{ room: { id: string } }>(server.url, 'POST', '/api/rooms', {
+      token,
+      body: { title: 'Long history', freelancerId: 'bob' },
+    });
+    const longRoom = created.body.room.id;
+    const text = 'h'.repeat(10_000);
+    for (let i = 0; i < 100; i += 20) {
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          socket.emitWithAck('room:command', {
+            roomId: longRoom,
+            clientId: randomUUID(),
+            command: { type: 'message.post', text },
+          }),
+        ),
+      );
+    }
+    const history = (
+      await request<{ room: { seq: number } }>(server.url, 'GET', `/api/rooms/${longRoom}`, { token })
+    ).body.room.seq;
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
+    const replies: string[] = [];
+    await new Promise<void>((resolve) =>
+      ws.on('message', (data) => {
+        const frame = data.toString();
+        if (frame.startsWith('0')) ws.send(`40${JSON.stringify({ token })}`);
+        else if (frame.startsWith('40')) resolve();
+        else if (frame.startsWith('43')) replies.push(frame.slice(frame.indexOf('[')));
+      }),
+    );
+    const rssBefore = rssMiB(server.process.pid!);
+    ws.pause();
+    const asked = 200;
+    for (let i = 0; i < asked; i++)
+      ws.send(`42${i}["room:sync",${JSON.stringify({ roomId: longRoom, since: 0 })}]`);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(rssMiB(server.process.pid!) - rssBefore).toBeLessThan(64);
+
+    // Once it reads, every request is answered: a full catch-up, or RATE_LIMITED for those past
+    // the number a connection may have waiting.
+    ws.resume();
+    await until(() => replies.length === asked, 20_000, 'every catch-up answered');
+    ws.close();
+    const bodies = replies.map((r) => (JSON.parse(r) as [unknown])[0]);
+    const served = bodies.filter((b) => (b as { ok?: boolean }).ok === true) as Array<{ events: unknown[] }>;
+    expect(served.length).toBeGreaterThan(0);
+    for (const body of served) expect(body.events).toHaveLength(history);
+    for (const body of bodies.filter((b) => (b as { ok?: boolean }).ok !== true)) {
+      expect(isErrorShape(body)).toBe(true);
+      expect(body).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+    }
+  }, 60_000);
 
   it('refuses token attacks on HTTP and on the socket handshake', async () => {
     const now = Math.floor(Date.now() / 1000);
