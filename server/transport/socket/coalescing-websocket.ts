@@ -8,7 +8,7 @@ type WriteCallback = (err?: Error | null) => void;
  * Bytes a connection may have waiting for the client to take before its writer is held back. A
  * client that stops reading then leaves what is sent to it in Engine.IO's queue (broadcasts there
  * share one encoding with every other recipient) instead of each copy piling up here, and lets a
- * catch-up wait until it has taken the previous one (see realtime.ts).
+ * catch-up wait until it has taken the previous one (see catch-up-turns.ts).
  */
 export const SEND_BACKLOG_BYTES = 1024 * 1024;
 

@@ -23,6 +23,7 @@ import type { Config } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import { verifyToken, type AuthenticatedUser } from '../auth/tokens.js';
 import { audienceChannel, channels, viewerChannels } from './channels.js';
+import { CatchUpTurns } from './catch-up-turns.js';
 import { CoalescingWebSocketServer } from './coalescing-websocket.js';
 import type { RateLimiter } from './rate-limit.js';
 
@@ -48,10 +49,6 @@ export interface RealtimeDeps {
 const MAX_MESSAGE_BYTES = 256 * 1024;
 /** How many events one join/sync reads per page while catching up a large gap. */
 const CATCH_UP_PAGE = 500;
-/** Catch-ups one connection may have waiting for their turn; more are refused. */
-const MAX_WAITING_CATCH_UPS = 64;
-/** How often a waiting catch-up looks whether the client has taken the replies before it. */
-const SENT_POLL_MS = 50;
 
 /**
  * Socket.IO on the HTTP server: authenticate the handshake, then one thin handler per client
@@ -113,30 +110,10 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
       });
     };
 
-    // A catch-up's reply can be large, and a client that asks without reading the replies would
-    // have the server hold them all: catch-ups of one connection take turns, each starting once
-    // the client has taken what was sent before it.
-    let catchUps: Promise<unknown> = Promise.resolve();
-    let waitingCatchUps = 0;
-    const inTurn = async <T>(run: () => Promise<T>): Promise<T> => {
-      if (waitingCatchUps >= MAX_WAITING_CATCH_UPS) {
-        throw new ApiError('RATE_LIMITED', 'Read the catch-ups already sent before asking for more');
-      }
-      waitingCatchUps++;
-      const turn = catchUps.then(async () => {
-        await sentToClient(socket);
-        return run();
-      });
-      catchUps = turn.catch(() => undefined);
-      try {
-        return await turn;
-      } finally {
-        waitingCatchUps--;
-      }
-    };
+    const catchUpTurns = new CatchUpTurns(socket);
 
     handle('room:join', ({ roomId, since }) =>
-      inTurn(async () => {
+      catchUpTurns.run(async () => {
         const { actor } = await rooms.access(roomId, user);
         await socket.join(viewerChannels(roomId, actor));
         socket.data.joined.set(roomId, actor);
@@ -160,7 +137,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
     });
 
     handle('room:sync', ({ roomId, since }) =>
-      inTurn(async () => {
+      catchUpTurns.run(async () => {
         const { state, actor } = await rooms.access(roomId, user);
         const events = await catchUp(roomId, actor, since);
         return { events, seq: Math.max(state.seq, events.at(-1)?.seq ?? 0) };
@@ -271,18 +248,6 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },
   };
-}
-
-/**
- * Resolves once the connection has handed everything sent to it so far to the network (Engine.IO
- * holds packets back while the client has not taken enough of the earlier ones), or has closed.
- */
-async function sentToClient(socket: Pick<Socket, 'conn' | 'connected'>): Promise<void> {
-  // A turn first, so a reply sent just before (the previous catch-up's) is counted.
-  await new Promise((resolve) => setImmediate(resolve));
-  while (!socket.conn.transport.writable && socket.connected) {
-    await new Promise((resolve) => setTimeout(resolve, SENT_POLL_MS));
-  }
 }
 
 /**
