@@ -35,7 +35,7 @@ async function connection(backlogLimit?: number) {
   const chunks: string[] = [];
   client.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
   const received = (text: string) => until(() => chunks.join('').length >= text.length, 5_000, `"${text}"`);
-  return { server, chunks, received, handedOver };
+  return { server, client, chunks, received, handedOver };
 }
 
 afterEach(() => {
@@ -70,8 +70,7 @@ describe('coalesced WebSocket writes', () => {
   });
 
   it('holds the writer back while more than the limit waits for a client that is not reading', async () => {
-    const { server, chunks, received } = await connection(64 * 1024);
-    const client = opened.at(-2) as Socket;
+    const { server, client, chunks, received } = await connection(64 * 1024);
     client.pause();
     const block = 'x'.repeat(256 * 1024);
     // Enough to fill the kernel's buffers on both ends, with more than the limit left over.

@@ -2,7 +2,7 @@ import type { Socket } from 'socket.io';
 import { ApiError } from '../../application/errors.js';
 
 /** Catch-ups one connection may have waiting for their turn; more are refused. */
-export const MAX_WAITING_CATCH_UPS = 64;
+const MAX_WAITING_CATCH_UPS = 64;
 /** How often a waiting catch-up looks whether the client has taken the replies before it. */
 const SENT_POLL_MS = 50;
 
