@@ -39,10 +39,10 @@ export function coalesceWrites(socket: NetSocket, backlogLimit = SEND_BACKLOG_BY
       // Scheduled before this write's callback, so the uncork comes after whatever it releases.
       process.nextTick(() => process.nextTick(uncork));
     }
-    if (done && socket.writableLength + chunk.length > backlogLimit) {
-      return typeof encoding === 'string' ? write(chunk, encoding, done) : write(chunk, done);
-    }
-    const queued = typeof encoding === 'string' ? write(chunk, encoding) : write(chunk);
+    const textEncoding = typeof encoding === 'string' ? encoding : undefined;
+    // Past the limit the callback waits for the client, and Engine.IO holds back what follows.
+    if (done && socket.writableLength + chunk.length > backlogLimit) return write(chunk, textEncoding, done);
+    const queued = write(chunk, textEncoding);
     // A failed write still surfaces: the socket emits 'error' and WebSocket closes it.
     if (done) process.nextTick(done, null);
     return queued;
