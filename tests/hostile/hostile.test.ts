@@ -29,6 +29,21 @@ function sign(claims: Record<string, unknown>, options: jwt.SignOptions = {}, ke
   return jwt.sign({ name: 'Alice Client', ...claims }, key, { ...defaults, ...options });
 }
 
+/** Speaks the Engine.IO and Socket.IO handshakes on a raw WebSocket; resolves once connected. */
+function handshake(ws: WebSocket, token: string): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (data: WebSocket.RawData) => {
+      const text = data.toString();
+      if (text.startsWith('0')) ws.send(`40${JSON.stringify({ token })}`);
+      else if (text.startsWith('40')) {
+        ws.off('message', onMessage);
+        resolve();
+      }
+    };
+    ws.on('message', onMessage);
+  });
+}
+
 /**
  * A Socket.IO session spoken by hand over a raw WebSocket, for frames no well-behaved client
  * would send. Resolves with the server's reply to `frame` (or null if it closed the connection).
@@ -40,11 +55,10 @@ async function rawExchange(wsUrl: string, token: string, frame: string): Promise
       ws.terminate();
       resolve(null);
     }, 5_000);
+    void handshake(ws, token).then(() => ws.send(frame));
     ws.on('message', (data) => {
       const text = data.toString();
-      if (text.startsWith('0')) ws.send(`40${JSON.stringify({ token })}`);
-      else if (text.startsWith('40')) ws.send(frame);
-      else if (text.startsWith('43')) {
+      if (text.startsWith('43')) {
         clearTimeout(timer);
         ws.close();
         resolve(text);
@@ -266,14 +280,11 @@ describe('hostile input', () => {
     ).body.room.seq;
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
     const replies: string[] = [];
-    await new Promise<void>((resolve) =>
-      ws.on('message', (data) => {
-        const frame = data.toString();
-        if (frame.startsWith('0')) ws.send(`40${JSON.stringify({ token })}`);
-        else if (frame.startsWith('40')) resolve();
-        else if (frame.startsWith('43')) replies.push(frame.slice(frame.indexOf('[')));
-      }),
-    );
+    ws.on('message', (data) => {
+      const frame = data.toString();
+      if (frame.startsWith('43')) replies.push(frame.slice(frame.indexOf('[')));
+    });
+    await handshake(ws, token);
     const rssBefore = rssMiB(server.process.pid!);
     ws.pause();
     const asked = 200;
