@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decide, evolve, resolveParty, type Command, type PartyActor } from '../../shared/domain/index.js';
+import { COMMAND_TYPES } from '../../shared/schemas/commands.js';
 import type { Terms } from '../../shared/schemas/terms.js';
 import {
   PARTIES,
@@ -303,26 +304,9 @@ describe('decide: every command × role × phase', () => {
 
   it('covers every wire command type in every phase', () => {
     const types = new Set(CASES.map((c) => `${c.phase}:${c.command('client', built[c.phase]).type}`));
-    const wire = [
-      'message.post',
-      'message.edit',
-      'message.delete',
-      'members.add',
-      'terms.propose',
-      'terms.accept',
-      'terms.decline',
-      'terms.withdraw',
-      'milestone.fund',
-      'milestone.submit',
-      'milestone.requestChanges',
-      'milestone.release',
-      'statusReport.submit',
-      'contract.end',
-      'feedback.submit',
-    ];
     for (const phase of ['interview', 'offer', 'active', 'ended'] as const) {
       const related = Object.keys(PHASES).filter((p) => p.startsWith(phase));
-      for (const type of wire) {
+      for (const type of COMMAND_TYPES) {
         expect(
           related.some((p) => types.has(`${p}:${type}`)),
           `${phase} × ${type}`,

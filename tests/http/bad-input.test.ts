@@ -8,7 +8,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ErrorCode, ErrorResponse } from '../../shared/schemas/errors.js';
+import { ERROR_STATUS, type ErrorCode, type ErrorResponse } from '../../shared/schemas/errors.js';
 import { request, type Reply } from '../support/http.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import {
@@ -24,16 +24,6 @@ import {
 } from './helpers.js';
 
 const SECRET = 'bad-input-suite-secret-of-enough-length-0123456789';
-const STATUS: Record<ErrorCode, number> = {
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  INVALID: 400,
-  CONFLICT: 409,
-  TOO_LARGE: 413,
-  RATE_LIMITED: 429,
-  INTERNAL: 500,
-};
 
 let server: TestServer;
 let base: string;
@@ -79,7 +69,7 @@ async function observe(url = base, t: Tokens = tokens, id = roomId): Promise<Obs
 async function refused(code: ErrorCode, send: () => Promise<Reply<unknown>>): Promise<ErrorResponse> {
   const before = await observe();
   const reply = await send();
-  const body = expectError(reply, code, STATUS[code]);
+  const body = expectError(reply, code, ERROR_STATUS[code]);
   expect(Object.keys(body)).toEqual(['ok', 'error']);
   if (code === 'INVALID' && body.error.details !== undefined)
     expect(Array.isArray(body.error.details)).toBe(true);
