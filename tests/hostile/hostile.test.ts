@@ -308,6 +308,27 @@ describe('hostile input', () => {
     }
   }, 60_000);
 
+  it('does not hold the replies of a client that floods small requests and reads none of them', async () => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
+    let replies = 0;
+    ws.on('message', (data) => {
+      if (data.toString().startsWith('43')) replies++;
+    });
+    await handshake(ws, token);
+    const rssBefore = rssMiB(server.process.pid!);
+    ws.pause();
+    // A dozen bytes each, each answered with an error: left to pile up on the server, the
+    // replies to these would take it over 200 MB.
+    const asked = 500_000;
+    for (let i = 0; i < asked; i++) ws.send(`42${i}["x"]`);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const grown = rssMiB(server.process.pid!) - rssBefore;
+    expect(grown).toBeLessThan(64);
+    ws.resume();
+    await until(() => replies === asked, 60_000, 'every request answered once the client reads');
+    ws.close();
+  }, 90_000);
+
   it('refuses token attacks on HTTP and on the socket handshake', async () => {
     const now = Math.floor(Date.now() / 1000);
     const attacks: Array<[string, string, string]> = [

@@ -1,10 +1,15 @@
 import { once } from 'node:events';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { coalesceWrites } from '../../server/transport/socket/coalescing-websocket.js';
+import { WebSocket } from 'ws';
+import {
+  coalesceWrites,
+  CoalescingWebSocketServer,
+  SEND_BACKLOG_BYTES,
+} from '../../server/transport/socket/coalescing-websocket.js';
 import { until } from '../support/socket-client.js';
 
-const opened: Array<Server | Socket> = [];
+const opened: Array<Server | Socket | WebSocket | CoalescingWebSocketServer> = [];
 
 /**
  * A real TCP connection on loopback: the server's end (writes coalesced), what the client reads,
@@ -40,10 +45,28 @@ async function connection(backlogLimit?: number) {
 
 afterEach(() => {
   for (const handle of opened.splice(0)) {
-    if ('destroy' in handle) handle.destroy();
+    if (handle instanceof WebSocket) handle.terminate();
+    else if ('destroy' in handle) handle.destroy();
     else handle.close();
   }
 });
+
+/** A WebSocket server as Engine.IO is given it, and a client connected to it on loopback. */
+async function webSocketPair() {
+  const wss = new CoalescingWebSocketServer({ port: 0, host: '127.0.0.1' });
+  opened.push(wss);
+  await once(wss, 'listening');
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+  const [server] = (await once(wss, 'connection')) as [WebSocket];
+  await once(client, 'open');
+  opened.push(client, server);
+  /** Sends the client more than the backlog limit, as Engine.IO does: each send with a callback. */
+  const overfill = () => {
+    const block = Buffer.alloc(256 * 1024, 'x');
+    for (let sent = 0; sent < 4 * SEND_BACKLOG_BYTES; sent += block.length) server.send(block, () => {});
+  };
+  return { server, client, overfill };
+}
 
 describe('coalesced WebSocket writes', () => {
   it('sends what a write releases from its callback in the same system call, in order', async () => {
@@ -84,5 +107,32 @@ describe('coalesced WebSocket writes', () => {
     await received(block.repeat(blocks));
     await until(() => calledBack === blocks, 5_000, 'every write called back');
     expect(chunks.join('').length).toBe(block.length * blocks);
+  });
+
+  it('reads nothing more from a client that is not taking what it is sent, until it does', async () => {
+    const { server, client, overfill } = await webSocketPair();
+    client.pause();
+    overfill();
+    let received = 0;
+    server.on('message', () => received++);
+    // 64 MB of requests: far more than the kernel's buffers on both ends can hold.
+    const request = Buffer.alloc(64 * 1024, 'r');
+    const requests = 1024;
+    for (let i = 0; i < requests; i++) client.send(request);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(received).toBeLessThan(requests / 4);
+    client.resume();
+    await until(() => received === requests, 20_000, 'every request read once the client reads');
+  });
+
+  it('closes at once a connection whose client is not taking what it is sent', async () => {
+    const { server, client, overfill } = await webSocketPair();
+    client.pause();
+    overfill();
+    // Otherwise the server would wait for a closing handshake the client never reads (30 s in ws).
+    const closed = once(server, 'close');
+    server.close();
+    await until(() => server.readyState === WebSocket.CLOSED, 2_000, 'the connection closed');
+    await closed;
   });
 });

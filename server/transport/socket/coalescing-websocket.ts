@@ -18,11 +18,17 @@ export const SEND_BACKLOG_BYTES = 1024 * 1024;
  * event and then, a write later, its ack: two packets, two system calls, two wake-ups of the
  * client. Here a write is queued on a corked socket and calls back at once; the socket is
  * uncorked two ticks later, after Engine.IO has handed over what it held back. Once more than
- * `backlogLimit` bytes wait for the client, a write calls back only when the client has taken it.
+ * `backlogLimit` bytes wait for the client, a write calls back only when the client has taken it;
+ * `onHold` hears when such writes start and stop waiting.
  */
-export function coalesceWrites(socket: NetSocket, backlogLimit = SEND_BACKLOG_BYTES): void {
+export function coalesceWrites(
+  socket: NetSocket,
+  backlogLimit = SEND_BACKLOG_BYTES,
+  onHold: (holding: boolean) => void = () => {},
+): void {
   const write = socket.write.bind(socket);
   let corked = false;
+  let held = 0;
   const uncork = () => {
     corked = false;
     socket.uncork();
@@ -41,7 +47,13 @@ export function coalesceWrites(socket: NetSocket, backlogLimit = SEND_BACKLOG_BY
     }
     const textEncoding = typeof encoding === 'string' ? encoding : undefined;
     // Past the limit the callback waits for the client, and Engine.IO holds back what follows.
-    if (done && socket.writableLength + chunk.length > backlogLimit) return write(chunk, textEncoding, done);
+    if (done && socket.writableLength + chunk.length > backlogLimit) {
+      if (held++ === 0) onHold(true);
+      return write(chunk, textEncoding, (err?: Error | null) => {
+        if (--held === 0) onHold(false);
+        done(err);
+      });
+    }
     const queued = write(chunk, textEncoding);
     // A failed write still surfaces: the socket emits 'error' and WebSocket closes it.
     if (done) process.nextTick(done, null);
@@ -51,11 +63,26 @@ export function coalesceWrites(socket: NetSocket, backlogLimit = SEND_BACKLOG_BY
 }
 
 class CoalescingWebSocket extends WebSocket {
+  private holding = false;
+
   /** ws calls this once the upgrade is done, with the connection's socket. */
   setSocket(socket: Duplex, head: Buffer, options: object): void {
     // @ts-expect-error ws's types leave out setSocket, which its server calls on every WebSocket
     super.setSocket(socket, head, options);
-    coalesceWrites(socket as NetSocket);
+    coalesceWrites(socket as NetSocket, SEND_BACKLOG_BYTES, (holding) => {
+      this.holding = holding;
+      // Nothing more is read from a client that is not taking what it is sent: its requests wait
+      // on its side of the connection, not as replies queued here. (ws's own pause, so that its
+      // parser does not resume reading behind it.)
+      if (holding) this.pause();
+      else this.resume();
+    });
+  }
+
+  /** A client that is not taking what it is sent would not read the closing frame either. */
+  override close(code?: number, reason?: string | Buffer): void {
+    if (this.holding) this.terminate();
+    else super.close(code, reason);
   }
 }
 
