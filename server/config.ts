@@ -52,6 +52,7 @@ const EnvSchema = z.object({
         .filter(Boolean),
     ),
   RATE_LIMIT_COMMANDS: z.coerce.number().int().min(0).default(60),
+  RATE_LIMIT_EVENTS: z.coerce.number().int().min(0).default(300),
   MAX_CONNECTIONS_PER_USER: z.coerce.number().int().positive().default(20),
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(26_214_400),
   REVIEW_WINDOW_SECONDS: seconds(1_209_600),
@@ -84,6 +85,8 @@ export interface Config {
   devTokens: boolean;
   corsOrigins: string[];
   rateLimitCommands: number;
+  /** Client events other than commands (joins, reads, typing, …) per 10 s per connection. */
+  rateLimitEvents: number;
   maxConnectionsPerUser: number;
   maxUploadBytes: number;
   schedulerIntervalMs: number;
@@ -150,6 +153,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     devTokens: e.NODE_ENV !== 'production',
     corsOrigins: e.CORS_ORIGINS,
     rateLimitCommands: e.RATE_LIMIT_COMMANDS,
+    rateLimitEvents: e.RATE_LIMIT_EVENTS,
     maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,

@@ -110,6 +110,7 @@ describe('hostile input', () => {
         JWT_ISSUER: ISSUER,
         JWT_AUDIENCE: AUDIENCE,
         RATE_LIMIT_COMMANDS: '0',
+        RATE_LIMIT_EVENTS: '0',
       }),
       spawnServer({ PORT: '0', DATA_DIR: rsData.dir, JWT_PUBLIC_KEY: PUBLIC_PEM }),
     ]);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoomJoinAck, RoomSyncAck } from '../../shared/schemas/socket.js';
 import { devToken, request } from '../support/http.js';
@@ -479,6 +480,43 @@ describe('limits', () => {
       expect(acks.slice(0, 5).every((a) => a.ok)).toBe(true);
       expect(acks[5]).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
       socket.close();
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('rate-limits every other event per connection, and the refused ones reach nobody', async () => {
+    const limited = await startTestServer({ RATE_LIMIT_EVENTS: '5' });
+    try {
+      const [aliceToken, bobToken] = [
+        await devToken(limited.url, 'alice'),
+        await devToken(limited.url, 'bob'),
+      ];
+      const room = await request<{ room: { id: string } }>(limited.url, 'POST', '/api/rooms', {
+        token: aliceToken,
+        body: { title: 't', freelancerId: 'bob' },
+      });
+      const roomId = room.body.room.id;
+      const [alice, bob] = [await connect(limited.url, aliceToken), await connect(limited.url, bobToken)];
+      await ok(bob.emitWithAck('room:join', { roomId }));
+      const typingAtBob = collect(bob, 'room:typing');
+      await ok(alice.emitWithAck('room:join', { roomId }));
+      const acks = [];
+      for (let i = 0; i < 4; i++)
+        acks.push(await alice.emitWithAck('room:typing', { roomId, typing: i % 2 === 0 }));
+      acks.push(await (alice as unknown as Socket).emitWithAck('room:unknown', {}));
+      acks.push(await alice.emitWithAck('room:typing', { roomId, typing: true }));
+      expect(acks.slice(0, 4).every((a) => a.ok)).toBe(true);
+      expect(acks[4]).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      expect(acks[5]).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      // Commands keep their own limit; the other connection keeps its own budget.
+      await ok(command(alice, roomId, { type: 'message.post', text: 'still heard' }));
+      await ok(bob.emitWithAck('room:typing', { roomId, typing: true }));
+      await until(() => typingAtBob.length === 4, 5_000, 'the four typing events within the limit');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(typingAtBob).toHaveLength(4);
+      alice.close();
+      bob.close();
     } finally {
       await limited.stop();
     }

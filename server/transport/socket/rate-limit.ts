@@ -8,7 +8,7 @@ export interface RateLimiter {
 
 const WINDOW_MS = 10_000;
 
-export function memoryRateLimiter(limit: number): RateLimiter {
+export function memoryRateLimiter(limit: number): { hit(key: string): boolean } {
   const windows = new Map<string, { start: number; count: number }>();
   return {
     hit(key) {

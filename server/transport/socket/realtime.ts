@@ -25,7 +25,7 @@ import { verifyToken, type AuthenticatedUser } from '../auth/tokens.js';
 import { audienceChannel, channels, viewerChannels } from './channels.js';
 import { CatchUpTurns } from './catch-up-turns.js';
 import { CoalescingWebSocketServer } from './coalescing-websocket.js';
-import type { RateLimiter } from './rate-limit.js';
+import { memoryRateLimiter, type RateLimiter } from './rate-limit.js';
 
 interface SocketData {
   user: AuthenticatedUser;
@@ -89,6 +89,13 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
     const expiresIn = Math.min(user.exp * 1000 - Date.now(), 2 ** 31 - 1);
     const expiry = setTimeout(() => socket.disconnect(true), Math.max(expiresIn, 0));
 
+    // Every client event but commands (which have their own limit) draws on one budget: reads
+    // and typing fan out to the room, catch-ups read the log, and none may come without end.
+    const eventBudget = memoryRateLimiter(config.rateLimitEvents);
+    const overEventBudget = (event: string) => event !== 'room:command' && !eventBudget.hit(socket.id);
+    const eventsLimited = () =>
+      new ApiError('RATE_LIMITED', `At most ${config.rateLimitEvents} events per 10 seconds`);
+
     const handle = <E extends EventName>(
       event: E,
       run: (payload: ReturnType<(typeof ClientPayloadSchemas)[E]['parse']>) => Promise<object>,
@@ -96,6 +103,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
       (socket as unknown as Socket).on(event as string, async (payload: unknown, ack: unknown) => {
         if (typeof ack !== 'function') return;
         try {
+          if (overEventBudget(event)) throw eventsLimited();
           const parsed = ClientPayloadSchemas[event].safeParse(payload);
           if (!parsed.success) throw ApiError.invalid(parsed.error);
           ack({
@@ -178,7 +186,11 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
     socket.onAny((event: string, ...args: unknown[]) => {
       if (Object.hasOwn(ClientPayloadSchemas, event)) return;
       const ack = args.at(-1);
-      if (typeof ack === 'function') ack(new ApiError('INVALID', `Unknown event "${event}"`).toBody());
+      if (typeof ack !== 'function') return;
+      const refusal = overEventBudget(event)
+        ? eventsLimited()
+        : new ApiError('INVALID', `Unknown event "${event}"`);
+      ack(refusal.toBody());
     });
 
     socket.on('disconnect', () => {
