@@ -53,6 +53,7 @@ const EnvSchema = z.object({
     ),
   RATE_LIMIT_COMMANDS: z.coerce.number().int().min(0).default(60),
   RATE_LIMIT_EVENTS: z.coerce.number().int().min(0).default(300),
+  RATE_LIMIT_HISTORY_EVENTS: z.coerce.number().int().min(0).default(100_000),
   MAX_CONNECTIONS_PER_USER: z.coerce.number().int().positive().default(20),
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(26_214_400),
   REVIEW_WINDOW_SECONDS: seconds(1_209_600),
@@ -87,6 +88,8 @@ export interface Config {
   rateLimitCommands: number;
   /** Client events other than commands (joins, reads, typing, …) per 10 s per connection. */
   rateLimitEvents: number;
+  /** Events of history a user may be sent per 10 s (catch-ups, history pages, exports). */
+  rateLimitHistoryEvents: number;
   maxConnectionsPerUser: number;
   maxUploadBytes: number;
   schedulerIntervalMs: number;
@@ -154,6 +157,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: e.CORS_ORIGINS,
     rateLimitCommands: e.RATE_LIMIT_COMMANDS,
     rateLimitEvents: e.RATE_LIMIT_EVENTS,
+    rateLimitHistoryEvents: e.RATE_LIMIT_HISTORY_EVENTS,
     maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,

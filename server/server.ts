@@ -19,7 +19,8 @@ import { createHttpApp } from './transport/http/app.js';
 import { authenticate } from './transport/http/authenticate.js';
 import { fileRoutes } from './transport/http/files.js';
 import { apiRoutes, devTokenRoute } from './transport/http/routes.js';
-import { memoryRateLimiter, redisRateLimiter } from './transport/socket/rate-limit.js';
+import { HistoryBudget } from './transport/history-budget.js';
+import { memoryRateLimiter, redisRateLimiter } from './transport/rate-limit.js';
 import { createRealtime } from './transport/socket/realtime.js';
 
 export interface RunningServer {
@@ -46,12 +47,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   const scheduler = new Scheduler(models, rooms, config.schedulerIntervalMs, logger);
   const files = new FileBucket(store.connection.db!, logger);
+  // Counted in Redis when there is one, so that a limit holds across nodes.
+  const rateLimiter = (limit: number) =>
+    redis ? redisRateLimiter(limit, redis.client) : memoryRateLimiter(limit);
+  const history = new HistoryBudget(
+    rateLimiter(config.rateLimitHistoryEvents),
+    config.rateLimitHistoryEvents,
+  );
 
   const api = express.Router();
   if (config.devTokens) api.use(devTokenRoute(config.jwt));
   api.use(
     authenticate(config.jwt, users),
-    apiRoutes(rooms, queries),
+    apiRoutes(rooms, queries, history),
     fileRoutes(rooms, files, config.maxUploadBytes),
   );
 
@@ -69,9 +77,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     rooms,
     queries,
     users,
-    rateLimiter: redis
-      ? redisRateLimiter(config.rateLimitCommands, redis.client)
-      : memoryRateLimiter(config.rateLimitCommands),
+    rateLimiter: rateLimiter(config.rateLimitCommands),
+    history,
   });
   if (redis) {
     realtime.io.adapter(redis.adapter);

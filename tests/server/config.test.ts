@@ -10,6 +10,7 @@ describe('configuration from the environment', () => {
     expect(config.maxUploadBytes).toBe(26_214_400);
     expect(config.rateLimitCommands).toBe(60);
     expect(config.rateLimitEvents).toBe(300);
+    expect(config.rateLimitHistoryEvents).toBe(100_000);
     expect(config.periods).toEqual({
       reviewWindowSeconds: 1_209_600,
       feedbackWindowSeconds: 1_209_600,
@@ -33,6 +34,7 @@ describe('configuration from the environment', () => {
       CORS_ORIGINS: 'https://a.example, https://b.example',
       RATE_LIMIT_COMMANDS: '0',
       RATE_LIMIT_EVENTS: '25',
+      RATE_LIMIT_HISTORY_EVENTS: '1000',
       MAX_UPLOAD_BYTES: '1024',
       REVIEW_WINDOW_SECONDS: '5',
       FEEDBACK_WINDOW_SECONDS: '6',
@@ -44,6 +46,7 @@ describe('configuration from the environment', () => {
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.rateLimitCommands).toBe(0);
     expect(config.rateLimitEvents).toBe(25);
+    expect(config.rateLimitHistoryEvents).toBe(1000);
     expect(config.periods.inactivityReminderSeconds).toEqual([3, 9]);
     expect(config.jwt).toMatchObject({ algorithm: 'HS256', issuer: 'platform', audience: 'workroom' });
   });

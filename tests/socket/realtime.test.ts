@@ -522,6 +522,56 @@ describe('limits', () => {
     }
   });
 
+  it("limits the history a user is sent per 10 s, over all the user's connections and HTTP", async () => {
+    const limited = await startTestServer({ RATE_LIMIT_HISTORY_EVENTS: '30' });
+    try {
+      const [aliceToken, bobToken] = [
+        await devToken(limited.url, 'alice'),
+        await devToken(limited.url, 'bob'),
+      ];
+      const room = await request<{ room: { id: string } }>(limited.url, 'POST', '/api/rooms', {
+        token: aliceToken,
+        body: { title: 't', freelancerId: 'bob' },
+      });
+      const roomId = room.body.room.id;
+      const bob = await connect(limited.url, bobToken);
+      for (let i = 0; i < 19; i++) await ok(command(bob, roomId, { type: 'message.post', text: `m${i}` }));
+      const [first, second, third] = [
+        await connect(limited.url, aliceToken),
+        await connect(limited.url, aliceToken),
+        await connect(limited.url, aliceToken),
+      ];
+      // The room's history, then as much again: the second read starts within the budget of 30
+      // and overdraws it.
+      const joined = await ok(first.emitWithAck('room:join', { roomId }));
+      const history = joined.seq;
+      expect(joined.events).toHaveLength(history);
+      expect(history).toBeGreaterThan(15);
+      expect((await ok(second.emitWithAck('room:sync', { roomId, since: 0 }))).events).toHaveLength(history);
+      const refused = [
+        await first.emitWithAck('room:sync', { roomId, since: 0 }),
+        await third.emitWithAck('room:join', { roomId }),
+      ];
+      for (const reply of refused)
+        expect(reply).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      for (const path of [`/api/rooms/${roomId}/events?after=0`, `/api/rooms/${roomId}/export`]) {
+        const reply = await request(limited.url, 'GET', path, { token: aliceToken });
+        expect(reply.status).toBe(429);
+        expect(reply.body).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      }
+      // The refused join subscribed nothing; the other user has a budget of their own.
+      const atThird = collect(third, 'room:event');
+      const atFirst = collect(first, 'room:event');
+      await ok(command(bob, roomId, { type: 'message.post', text: 'after' }));
+      await until(() => atFirst.length === 1, 5_000, 'the live event at the joined connection');
+      expect(atThird).toEqual([]);
+      expect((await ok(bob.emitWithAck('room:join', { roomId }))).events).toHaveLength(history + 1);
+      for (const s of [bob, first, second, third]) s.close();
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('disconnects a socket when its token expires', async () => {
     const secret = 'a-test-secret-that-is-long-enough-to-use';
     const keyed = await startTestServer({ JWT_SECRET: secret });

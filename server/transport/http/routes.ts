@@ -10,13 +10,14 @@ import type { RoomQueries } from '../../application/room-queries.js';
 import type { RoomService } from '../../application/room-service.js';
 import type { Config } from '../../config.js';
 import { findDevUser, signDevToken } from '../auth/dev-users.js';
+import type { HistoryBudget } from '../history-budget.js';
 import { currentUser } from './authenticate.js';
 import { parse, RoomIdParamSchema } from './validate.js';
 
 const HttpCommandBodySchema = z.strictObject({ clientId: ClientIdSchema, command: CommandSchema });
 
 /** Every HTTP endpoint of PROTOCOL.md behind authentication. */
-export function apiRoutes(rooms: RoomService, queries: RoomQueries): Router {
+export function apiRoutes(rooms: RoomService, queries: RoomQueries, history: HistoryBudget): Router {
   const api = Router();
 
   api.post('/rooms', async (req, res) => {
@@ -37,15 +38,25 @@ export function apiRoutes(rooms: RoomService, queries: RoomQueries): Router {
   });
 
   api.get('/rooms/:id/events', async (req, res) => {
-    const { state, actor } = await rooms.access(parse(RoomIdParamSchema, req.params.id), currentUser(req));
+    const user = currentUser(req);
+    const { state, actor } = await rooms.access(parse(RoomIdParamSchema, req.params.id), user);
     const { after, limit } = parse(EventsQuerySchema, req.query);
-    const events = await queries.visibleEvents(state.id, actor, after, limit);
+    const events = await history.read(
+      user.id,
+      () => queries.visibleEvents(state.id, actor, after, limit),
+      (read) => read.length,
+    );
     res.json({ ok: true, events, seq: state.seq });
   });
 
   api.get('/rooms/:id/export', async (req, res) => {
-    const { state, actor } = await rooms.access(parse(RoomIdParamSchema, req.params.id), currentUser(req));
-    const body = await exportRoom(state, actor, queries);
+    const user = currentUser(req);
+    const { state, actor } = await rooms.access(parse(RoomIdParamSchema, req.params.id), user);
+    const body = await history.read(
+      user.id,
+      () => exportRoom(state, actor, queries),
+      (exported) => exported.events.length,
+    );
     res.setHeader('Content-Disposition', `attachment; filename="workroom-${state.id}.json"`);
     res.json(body);
   });

@@ -25,7 +25,8 @@ import { verifyToken, type AuthenticatedUser } from '../auth/tokens.js';
 import { audienceChannel, channels, viewerChannels } from './channels.js';
 import { CatchUpTurns } from './catch-up-turns.js';
 import { CoalescingWebSocketServer } from './coalescing-websocket.js';
-import { memoryRateLimiter, type RateLimiter } from './rate-limit.js';
+import type { HistoryBudget } from '../history-budget.js';
+import { memoryRateLimiter, type RateLimiter } from '../rate-limit.js';
 
 interface SocketData {
   user: AuthenticatedUser;
@@ -43,6 +44,7 @@ export interface RealtimeDeps {
   queries: RoomQueries;
   users: UserDirectory;
   rateLimiter: RateLimiter;
+  history: HistoryBudget;
 }
 
 /** Commands and their catch-up pages are small; anything larger is refused by the transport. */
@@ -56,7 +58,7 @@ const CATCH_UP_PAGE = 500;
  * the viewers each may reach.
  */
 export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
-  const { config, logger, rooms, queries, users } = deps;
+  const { config, logger, rooms, queries, users, history } = deps;
   const io: IO = new Server(http, {
     maxHttpBufferSize: MAX_MESSAGE_BYTES,
     allowRequest: (req, callback) => callback(null, originAllowed(req, config.corsOrigins)),
@@ -120,8 +122,12 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
 
     const catchUpTurns = new CatchUpTurns(socket);
 
+    /** A catch-up: in the connection's turn, within the user's budget of history. */
+    const catchUpRead = <T extends { events: StoredEvent[] }>(read: () => Promise<T>) =>
+      catchUpTurns.run(() => history.read(user.id, read, (reply) => reply.events.length));
+
     handle('room:join', ({ roomId, since }) =>
-      catchUpTurns.run(async () => {
+      catchUpRead(async () => {
         const { actor } = await rooms.access(roomId, user);
         await socket.join(viewerChannels(roomId, actor));
         socket.data.joined.set(roomId, actor);
@@ -145,7 +151,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
     });
 
     handle('room:sync', ({ roomId, since }) =>
-      catchUpTurns.run(async () => {
+      catchUpRead(async () => {
         const { state, actor } = await rooms.access(roomId, user);
         const events = await catchUp(roomId, actor, since);
         return { events, seq: Math.max(state.seq, events.at(-1)?.seq ?? 0) };

@@ -1,17 +1,20 @@
 import type { RedisClientType } from 'redis';
 
-/** A fixed-window counter: `limit` hits per window per key; 0 means unlimited. */
+/** A fixed-window counter: `limit` per window per key; 0 means unlimited. */
 export interface RateLimiter {
-  /** Whether this hit is within the limit (answered at once when counted in this process). */
-  hit(key: string): boolean | Promise<boolean>;
+  /**
+   * Counts `cost` (one by default) and answers whether the key is still within the limit
+   * (at once when counted in this process).
+   */
+  hit(key: string, cost?: number): boolean | Promise<boolean>;
 }
 
 const WINDOW_MS = 10_000;
 
-export function memoryRateLimiter(limit: number): { hit(key: string): boolean } {
+export function memoryRateLimiter(limit: number): { hit(key: string, cost?: number): boolean } {
   const windows = new Map<string, { start: number; count: number }>();
   return {
-    hit(key) {
+    hit(key, cost = 1) {
       if (limit === 0) return true;
       const now = Date.now();
       let w = windows.get(key);
@@ -20,7 +23,7 @@ export function memoryRateLimiter(limit: number): { hit(key: string): boolean } 
         w = { start: now, count: 0 };
         windows.set(key, w);
       }
-      w.count += 1;
+      w.count += cost;
       return w.count <= limit;
     },
   };
@@ -33,18 +36,18 @@ export function memoryRateLimiter(limit: number): { hit(key: string): boolean } 
 export function redisRateLimiter(limit: number, redis: RedisClientType): RateLimiter {
   const local = memoryRateLimiter(limit);
   return {
-    async hit(key) {
+    async hit(key, cost = 1) {
       if (limit === 0) return true;
       const bucket = `workroom:rl:${key}:${Math.floor(Date.now() / WINDOW_MS)}`;
       try {
         const [count] = (await redis
           .multi()
-          .incr(bucket)
+          .incrBy(bucket, cost)
           .pExpire(bucket, WINDOW_MS * 2)
           .exec()) as unknown as [number];
         return Number(count) <= limit;
       } catch {
-        return local.hit(key);
+        return local.hit(key, cost);
       }
     },
   };
