@@ -465,18 +465,25 @@ describe('hostile payloads', () => {
 });
 
 describe('limits', () => {
+  /** A server of its own, configured with `env`; alice's and bob's tokens there, and a room of theirs. */
+  async function limitedServer(env: Record<string, string>) {
+    const limited = await startTestServer(env);
+    const aliceToken = await devToken(limited.url, 'alice');
+    const bobToken = await devToken(limited.url, 'bob');
+    const room = await request<{ room: { id: string } }>(limited.url, 'POST', '/api/rooms', {
+      token: aliceToken,
+      body: { title: 't', freelancerId: 'bob' },
+    });
+    return { limited, aliceToken, bobToken, roomId: room.body.room.id };
+  }
+
   it('rate-limits commands per connection with RATE_LIMITED', async () => {
-    const limited = await startTestServer({ RATE_LIMIT_COMMANDS: '5' });
+    const { limited, aliceToken, roomId } = await limitedServer({ RATE_LIMIT_COMMANDS: '5' });
     try {
-      const token = await devToken(limited.url, 'alice');
-      const room = await request<{ room: { id: string } }>(limited.url, 'POST', '/api/rooms', {
-        token,
-        body: { title: 't', freelancerId: 'bob' },
-      });
-      const socket = await connect(limited.url, token);
+      const socket = await connect(limited.url, aliceToken);
       const acks = [];
       for (let i = 0; i < 7; i++)
-        acks.push(await command(socket, room.body.room.id, { type: 'message.post', text: `m${i}` }));
+        acks.push(await command(socket, roomId, { type: 'message.post', text: `m${i}` }));
       expect(acks.slice(0, 5).every((a) => a.ok)).toBe(true);
       expect(acks[5]).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
       socket.close();
@@ -486,17 +493,8 @@ describe('limits', () => {
   });
 
   it('rate-limits every other event per connection, and the refused ones reach nobody', async () => {
-    const limited = await startTestServer({ RATE_LIMIT_EVENTS: '5' });
+    const { limited, aliceToken, bobToken, roomId } = await limitedServer({ RATE_LIMIT_EVENTS: '5' });
     try {
-      const [aliceToken, bobToken] = [
-        await devToken(limited.url, 'alice'),
-        await devToken(limited.url, 'bob'),
-      ];
-      const room = await request<{ room: { id: string } }>(limited.url, 'POST', '/api/rooms', {
-        token: aliceToken,
-        body: { title: 't', freelancerId: 'bob' },
-      });
-      const roomId = room.body.room.id;
       const [alice, bob] = [await connect(limited.url, aliceToken), await connect(limited.url, bobToken)];
       await ok(bob.emitWithAck('room:join', { roomId }));
       const typingAtBob = collect(bob, 'room:typing');
@@ -523,17 +521,10 @@ describe('limits', () => {
   });
 
   it("limits the history a user is sent per 10 s, over all the user's connections and HTTP", async () => {
-    const limited = await startTestServer({ RATE_LIMIT_HISTORY_EVENTS: '30' });
+    const { limited, aliceToken, bobToken, roomId } = await limitedServer({
+      RATE_LIMIT_HISTORY_EVENTS: '30',
+    });
     try {
-      const [aliceToken, bobToken] = [
-        await devToken(limited.url, 'alice'),
-        await devToken(limited.url, 'bob'),
-      ];
-      const room = await request<{ room: { id: string } }>(limited.url, 'POST', '/api/rooms', {
-        token: aliceToken,
-        body: { title: 't', freelancerId: 'bob' },
-      });
-      const roomId = room.body.room.id;
       const bob = await connect(limited.url, bobToken);
       for (let i = 0; i < 19; i++) await ok(command(bob, roomId, { type: 'message.post', text: `m${i}` }));
       const [first, second, third] = [
