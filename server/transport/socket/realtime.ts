@@ -22,11 +22,11 @@ import type { UserDirectory } from '../../application/user-directory.js';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import { verifyToken, type AuthenticatedUser } from '../auth/tokens.js';
+import type { HistoryBudget } from '../history-budget.js';
+import { memoryRateLimiter, type RateLimiter } from '../rate-limit.js';
 import { audienceChannel, channels, viewerChannels } from './channels.js';
 import { CatchUpTurns } from './catch-up-turns.js';
 import { CoalescingWebSocketServer } from './coalescing-websocket.js';
-import type { HistoryBudget } from '../history-budget.js';
-import { memoryRateLimiter, type RateLimiter } from '../rate-limit.js';
 
 interface SocketData {
   user: AuthenticatedUser;
