@@ -19,6 +19,7 @@ import { createHttpApp } from './transport/http/app.js';
 import { authenticate } from './transport/http/authenticate.js';
 import { fileRoutes } from './transport/http/files.js';
 import { apiRoutes, devTokenRoute } from './transport/http/routes.js';
+import { CommandAllowance } from './transport/command-allowance.js';
 import { HistoryBudget } from './transport/history-budget.js';
 import { memoryRateLimiter, redisRateLimiter } from './transport/rate-limit.js';
 import { createRealtime } from './transport/socket/realtime.js';
@@ -50,6 +51,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // Counted in Redis when there is one, so that a limit holds across nodes.
   const rateLimiter = (limit: number) =>
     redis ? redisRateLimiter(limit, redis.client) : memoryRateLimiter(limit);
+  const commands = new CommandAllowance(rateLimiter(config.rateLimitCommands), config.rateLimitCommands);
   const history = new HistoryBudget(
     rateLimiter(config.rateLimitHistoryEvents),
     config.rateLimitHistoryEvents,
@@ -59,7 +61,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (config.devTokens) api.use(devTokenRoute(config.jwt));
   api.use(
     authenticate(config.jwt, users),
-    apiRoutes(rooms, queries, history),
+    apiRoutes(rooms, queries, { commands, history }),
     fileRoutes(rooms, files, config.maxUploadBytes),
   );
 
@@ -77,7 +79,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     rooms,
     queries,
     users,
-    rateLimiter: rateLimiter(config.rateLimitCommands),
+    commands,
     history,
   });
   if (redis) {

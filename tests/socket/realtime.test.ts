@@ -477,7 +477,7 @@ describe('limits', () => {
     return { limited, aliceToken, bobToken, roomId: room.body.room.id };
   }
 
-  it('rate-limits commands per connection with RATE_LIMITED', async () => {
+  it('rate-limits commands per connection, and per user over HTTP, with RATE_LIMITED', async () => {
     const { limited, aliceToken, roomId } = await limitedServer({ RATE_LIMIT_COMMANDS: '5' });
     try {
       const socket = await connect(limited.url, aliceToken);
@@ -486,6 +486,20 @@ describe('limits', () => {
         acks.push(await command(socket, roomId, { type: 'message.post', text: `m${i}` }));
       expect(acks.slice(0, 5).every((a) => a.ok)).toBe(true);
       expect(acks[5]).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      const replies = [];
+      for (let i = 0; i < 7; i++) {
+        replies.push(
+          await request(limited.url, 'POST', `/api/rooms/${roomId}/commands`, {
+            token: aliceToken,
+            body: { clientId: randomUUID(), command: { type: 'message.post', text: `h${i}` } },
+          }),
+        );
+      }
+      expect(replies.map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 429, 429]);
+      expect(replies[5]!.body).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      // The room took the five of each and nothing that was refused.
+      const joined = await ok(socket.emitWithAck('room:join', { roomId }));
+      expect(joined.events.filter((e) => e.type === 'message.posted')).toHaveLength(10);
       socket.close();
     } finally {
       await limited.stop();

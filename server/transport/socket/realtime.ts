@@ -22,8 +22,9 @@ import type { UserDirectory } from '../../application/user-directory.js';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import { verifyToken, type AuthenticatedUser } from '../auth/tokens.js';
+import type { CommandAllowance } from '../command-allowance.js';
 import type { HistoryBudget } from '../history-budget.js';
-import { memoryRateLimiter, type RateLimiter } from '../rate-limit.js';
+import { memoryRateLimiter } from '../rate-limit.js';
 import { audienceChannel, channels, viewerChannels } from './channels.js';
 import { CatchUpTurns } from './catch-up-turns.js';
 import { CoalescingWebSocketServer } from './coalescing-websocket.js';
@@ -43,7 +44,7 @@ export interface RealtimeDeps {
   rooms: RoomService;
   queries: RoomQueries;
   users: UserDirectory;
-  rateLimiter: RateLimiter;
+  commands: CommandAllowance;
   history: HistoryBudget;
 }
 
@@ -58,7 +59,7 @@ const CATCH_UP_PAGE = 500;
  * the viewers each may reach.
  */
 export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
-  const { config, logger, rooms, queries, users, history } = deps;
+  const { config, logger, rooms, queries, users, commands, history } = deps;
   const io: IO = new Server(http, {
     maxHttpBufferSize: MAX_MESSAGE_BYTES,
     allowRequest: (req, callback) => callback(null, originAllowed(req, config.corsOrigins)),
@@ -158,12 +159,10 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
       }),
     );
 
-    const rateKey = `conn:${socket.id}`;
+    const commandKey = `conn:${socket.id}`;
     handle('room:command', async ({ roomId, clientId, command }) => {
-      const allowed = deps.rateLimiter.hit(rateKey);
-      if (!(typeof allowed === 'boolean' ? allowed : await allowed)) {
-        throw new ApiError('RATE_LIMITED', `At most ${config.rateLimitCommands} commands per 10 seconds`);
-      }
+      const counted = commands.take(commandKey);
+      if (counted) await counted;
       const result = await rooms.execute(roomId, user, clientId, command);
       const visible = result.events.every((e) => visibleTo(e, result.actor));
       return {
