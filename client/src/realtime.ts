@@ -33,6 +33,8 @@ export type Signal =
 type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const ACK_TIMEOUT_MS = 10_000;
+/** How soon a join refused RATE_LIMITED is asked again (the server's budgets count per 10 s). */
+const JOIN_RETRY_MS = 2_000;
 /** Codes after which retrying the same command cannot succeed: it is dropped and the user told. */
 const FINAL_CODES = new Set([
   'INVALID',
@@ -222,6 +224,13 @@ export class Realtime {
         : { roomId: model.roomId };
     try {
       const ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('room:join', payload);
+      if (isError(ack) && ack.error.code === 'RATE_LIMITED') {
+        // The user's history budget is spent for now: ask again shortly, while still following.
+        setTimeout(() => {
+          if (this.rooms.get(model.roomId) === model && this.socket.connected) void this.join(model);
+        }, JOIN_RETRY_MS);
+        return;
+      }
       if (isError(ack)) {
         model.error =
           ack.error.code === 'FORBIDDEN' || ack.error.code === 'NOT_FOUND'

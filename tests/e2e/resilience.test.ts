@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { devToken, request } from '../support/http.js';
 import type { TestServer } from '../support/server.js';
 import {
   countIs,
@@ -164,3 +166,42 @@ describe.skipIf(!HAVE_CHROMIUM)(
     });
   },
 );
+
+describe.skipIf(!HAVE_CHROMIUM)('the room in a real browser, past the history budget', () => {
+  let session: BrowserSession;
+
+  beforeAll(async () => {
+    session = await startBrowserSession(['alice'], { RATE_LIMIT_HISTORY_EVENTS: '3' });
+  });
+
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  it('joins again once the budget allows, and shows what was missed meanwhile', async () => {
+    const { server } = session;
+    const page = session.tabs.alice!.page;
+    const roomId = await createRoom(server.url, 'alice', { title: 'Busy reader', freelancerId: 'bob' });
+    const [aliceToken, bobToken] = [await devToken(server.url, 'alice'), await devToken(server.url, 'bob')];
+    const post = (text: string) =>
+      request(server.url, 'POST', `/api/rooms/${roomId}/commands`, {
+        token: bobToken,
+        body: { clientId: randomUUID(), command: { type: 'message.post', text } },
+      });
+    await openRoom(page, roomId);
+    for (const text of ['one', 'two', 'three']) await post(text);
+    await countIs(messages(page, 'three'), 1);
+    // Reading the room's history spends alice's budget of 3 for this window.
+    const history = await request(server.url, 'GET', `/api/rooms/${roomId}/events?after=0`, {
+      token: aliceToken,
+    });
+    expect(history.status).toBe(200);
+    await page.reload();
+    await page.locator('[data-testid="connection"][data-state="online"]').waitFor();
+    // Refused at first: not joined, so this only reaches alice once a later join catches up.
+    await post('while you were refused');
+    await countIs(messages(page, 'while you were refused'), 1, 20_000);
+    await countIs(messages(page, 'three'), 1);
+    expect(session.tabs.alice!.errors).toEqual([]);
+  }, 60_000);
+});

@@ -163,11 +163,15 @@ export interface BrowserSession {
 }
 
 /**
- * A server serving the built app, one browser, and a signed-in tab for each user. Everyone signs
- * in before the test starts, so the server already knows each user's agency and role.
+ * A server serving the built app (configured with `env`), one browser, and a signed-in tab for
+ * each user. Everyone signs in before the test starts, so the server already knows each user's
+ * agency and role.
  */
-export async function startBrowserSession(users: string[]): Promise<BrowserSession> {
-  const [server] = await Promise.all([startTestServer(), ensureClientBuilt()]);
+export async function startBrowserSession(
+  users: string[],
+  env: Record<string, string> = {},
+): Promise<BrowserSession> {
+  const [server] = await Promise.all([startTestServer(env), ensureClientBuilt()]);
   const browser = await launchBrowser();
   const tabs = await Promise.all(users.map((user) => signedIn(browser, server.url, user)));
   return {
