@@ -100,6 +100,30 @@ describe('hostile input', () => {
   const seq = async () =>
     (await request<{ room: { seq: number } }>(server.url, 'GET', `/api/rooms/${roomId}`, { token })).body.room
       .seq;
+  const wsUrl = () => `${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`;
+
+  /**
+   * A raw client that sends `frames` and reads nothing for 3 s: how much the server grew meanwhile,
+   * and, once it reads, the payloads of the replies to every frame.
+   */
+  async function sendWithoutReading(frames: string[], timeoutMs: number) {
+    const ws = new WebSocket(wsUrl());
+    const replies: string[] = [];
+    ws.on('message', (data) => {
+      const frame = data.toString();
+      if (frame.startsWith('43')) replies.push(frame.slice(frame.indexOf('[')));
+    });
+    await handshake(ws, token);
+    const rssBefore = rssMiB(server.process.pid!);
+    ws.pause();
+    for (const frame of frames) ws.send(frame);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const grownMiB = rssMiB(server.process.pid!) - rssBefore;
+    ws.resume();
+    await until(() => replies.length === frames.length, timeoutMs, 'every request answered once read');
+    ws.close();
+    return { grownMiB, replies };
+  }
 
   beforeAll(async () => {
     [server, rsServer] = await Promise.all([
@@ -204,11 +228,10 @@ describe('hostile input', () => {
 
   it('refuses deep nesting and huge strings without falling over', async () => {
     const before = await seq();
-    const wsUrl = `${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`;
     const deep = `421["room:command",{"roomId":"${roomId}","clientId":"${randomUUID()}","command":${'['.repeat(5_000)}${']'.repeat(5_000)}}]`;
     const deepObject = `422["room:command",{"roomId":"${roomId}","clientId":"${randomUUID()}","command":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}]`;
     for (const frame of [deep, deepObject]) {
-      const reply = await rawExchange(wsUrl, token, frame);
+      const reply = await rawExchange(wsUrl(), token, frame);
       expect(reply === null || reply.includes('"INVALID"')).toBe(true);
     }
     const replies = [
@@ -224,7 +247,6 @@ describe('hostile input', () => {
   });
 
   it('survives malformed Engine.IO and Socket.IO frames', async () => {
-    const wsUrl = `${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`;
     const frames: Array<string | Buffer> = [
       'garbage',
       '4',
@@ -238,7 +260,7 @@ describe('hostile input', () => {
       'x'.repeat(300_000),
     ];
     for (const frame of frames) {
-      const ws = new WebSocket(wsUrl);
+      const ws = new WebSocket(wsUrl());
       await new Promise<void>((resolve) => {
         ws.once('open', () => {
           ws.send(frame);
@@ -279,26 +301,14 @@ describe('hostile input', () => {
     const history = (
       await request<{ room: { seq: number } }>(server.url, 'GET', `/api/rooms/${longRoom}`, { token })
     ).body.room.seq;
-    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
-    const replies: string[] = [];
-    ws.on('message', (data) => {
-      const frame = data.toString();
-      if (frame.startsWith('43')) replies.push(frame.slice(frame.indexOf('[')));
-    });
-    await handshake(ws, token);
-    const rssBefore = rssMiB(server.process.pid!);
-    ws.pause();
-    const asked = 200;
-    for (let i = 0; i < asked; i++)
-      ws.send(`42${i}["room:sync",${JSON.stringify({ roomId: longRoom, since: 0 })}]`);
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    expect(rssMiB(server.process.pid!) - rssBefore).toBeLessThan(64);
-
+    const asked = Array.from(
+      { length: 200 },
+      (_, i) => `42${i}["room:sync",${JSON.stringify({ roomId: longRoom, since: 0 })}]`,
+    );
+    const { grownMiB, replies } = await sendWithoutReading(asked, 20_000);
+    expect(grownMiB).toBeLessThan(64);
     // Once it reads, every request is answered: a full catch-up, or RATE_LIMITED for those past
     // the number a connection may have waiting.
-    ws.resume();
-    await until(() => replies.length === asked, 20_000, 'every catch-up answered');
-    ws.close();
     const bodies = replies.map((r) => (JSON.parse(r) as [unknown])[0]);
     const served = bodies.filter((b) => (b as { ok?: boolean }).ok === true) as Array<{ events: unknown[] }>;
     expect(served.length).toBeGreaterThan(0);
@@ -310,24 +320,11 @@ describe('hostile input', () => {
   }, 60_000);
 
   it('does not hold the replies of a client that floods small requests and reads none of them', async () => {
-    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
-    let replies = 0;
-    ws.on('message', (data) => {
-      if (data.toString().startsWith('43')) replies++;
-    });
-    await handshake(ws, token);
-    const rssBefore = rssMiB(server.process.pid!);
-    ws.pause();
     // A dozen bytes each, each answered with an error: left to pile up on the server, the
     // replies to these would take it over 200 MB.
-    const asked = 500_000;
-    for (let i = 0; i < asked; i++) ws.send(`42${i}["x"]`);
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const grown = rssMiB(server.process.pid!) - rssBefore;
-    expect(grown).toBeLessThan(64);
-    ws.resume();
-    await until(() => replies === asked, 60_000, 'every request answered once the client reads');
-    ws.close();
+    const asked = Array.from({ length: 500_000 }, (_, i) => `42${i}["x"]`);
+    const { grownMiB } = await sendWithoutReading(asked, 60_000);
+    expect(grownMiB).toBeLessThan(64);
   }, 90_000);
 
   it('refuses token attacks on HTTP and on the socket handshake', async () => {
