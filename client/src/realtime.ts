@@ -33,8 +33,8 @@ export type Signal =
 type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const ACK_TIMEOUT_MS = 10_000;
-/** How soon a join refused RATE_LIMITED is asked again (the server's budgets count per 10 s). */
-const JOIN_RETRY_MS = 2_000;
+/** How soon a join or gap fill refused RATE_LIMITED is asked again (the server's budgets count per 10 s). */
+const RATE_LIMITED_RETRY_MS = 2_000;
 /** Codes after which retrying the same command cannot succeed: it is dropped and the user told. */
 const FINAL_CODES = new Set([
   'INVALID',
@@ -228,7 +228,7 @@ export class Realtime {
         // The user's history budget is spent for now: ask again shortly, while still following.
         setTimeout(() => {
           if (this.rooms.get(model.roomId) === model && this.socket.connected) void this.join(model);
-        }, JOIN_RETRY_MS);
+        }, RATE_LIMITED_RETRY_MS);
         return;
       }
       if (isError(ack)) {
@@ -247,13 +247,19 @@ export class Realtime {
   }
 
   async sync(roomId: string, since: number): Promise<RoomSyncAck | null> {
-    if (!this.socket.connected) return null;
-    try {
-      const ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('room:sync', { roomId, since });
-      return isError(ack) ? null : ack;
-    } catch {
-      return null;
+    // Refused RATE_LIMITED (the user's history budget is spent for now): asked again shortly,
+    // while still followed, so a quiet room does not keep its gap until its next event.
+    while (this.socket.connected && this.rooms.has(roomId)) {
+      try {
+        const ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('room:sync', { roomId, since });
+        if (!isError(ack)) return ack;
+        if (ack.error.code !== 'RATE_LIMITED') return null;
+      } catch {
+        return null;
+      }
+      await new Promise((resolve) => setTimeout(resolve, RATE_LIMITED_RETRY_MS));
     }
+    return null;
   }
 
   private readTimers = new Map<string, ReturnType<typeof setTimeout>>();

@@ -204,4 +204,39 @@ describe.skipIf(!HAVE_CHROMIUM)('the room in a real browser, past the history bu
     await countIs(messages(page, 'three'), 1);
     expect(session.tabs.alice!.errors).toEqual([]);
   }, 60_000);
+
+  it('fills a gap once the budget allows, though the room stays quiet', async () => {
+    const { server } = session;
+    const page = session.tabs.alice!.page;
+    const roomId = await createRoom(server.url, 'alice', { title: 'Quiet ending', freelancerId: 'bob' });
+    const [aliceToken, bobToken] = [await devToken(server.url, 'alice'), await devToken(server.url, 'bob')];
+    const run = async (token: string, command: object) => {
+      const reply = await request(server.url, 'POST', `/api/rooms/${roomId}/commands`, {
+        token,
+        body: { clientId: randomUUID(), command },
+      });
+      expect(reply.status).toBe(201);
+    };
+    await openRoom(page, roomId);
+    const terms = {
+      kind: 'fixed',
+      currency: 'USD',
+      milestones: [{ id: 'm1', title: 'All', amount: 10_000 }],
+    };
+    await run(aliceToken, { type: 'terms.propose', terms });
+    await run(bobToken, { type: 'terms.accept', version: 1 });
+    await run(bobToken, { type: 'contract.end' });
+    await page.getByTestId('feedback-form').waitFor();
+    const history = await request(server.url, 'GET', `/api/rooms/${roomId}/events?after=0`, {
+      token: aliceToken,
+    });
+    expect(history.status).toBe(200);
+    // bob's feedback is his alone: alice's page sees a hole before her own two events, and its
+    // gap fill is refused while her budget is spent. Nothing else happens in the room after them.
+    const feedback = { type: 'feedback.submit', public: { rating: 5, comment: 'ok' }, private: { score: 9 } };
+    await run(bobToken, feedback);
+    await run(aliceToken, feedback);
+    await page.getByTestId('feedback-revealed').waitFor({ timeout: 20_000 });
+    expect(session.tabs.alice!.errors).toEqual([]);
+  }, 60_000);
 });
