@@ -18,8 +18,9 @@ import { createModels } from './store/models.js';
 import { createHttpApp } from './transport/http/app.js';
 import { authenticate } from './transport/http/authenticate.js';
 import { fileRoutes } from './transport/http/files.js';
+import { requestAllowance } from './transport/http/request-allowance.js';
 import { apiRoutes, devTokenRoute } from './transport/http/routes.js';
-import { CommandAllowance } from './transport/command-allowance.js';
+import { Allowance } from './transport/allowance.js';
 import { HistoryBudget } from './transport/history-budget.js';
 import { memoryRateLimiter, redisRateLimiter } from './transport/rate-limit.js';
 import { createRealtime } from './transport/socket/realtime.js';
@@ -51,7 +52,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // Counted in Redis when there is one, so that a limit holds across nodes.
   const rateLimiter = (limit: number) =>
     redis ? redisRateLimiter(limit, redis.client) : memoryRateLimiter(limit);
-  const commands = new CommandAllowance(rateLimiter(config.rateLimitCommands), config.rateLimitCommands);
+  const commands = new Allowance(rateLimiter(config.rateLimitCommands), config.rateLimitCommands, 'commands');
+  const reads = new Allowance(rateLimiter(config.rateLimitEvents), config.rateLimitEvents, 'requests');
   const history = new HistoryBudget(
     rateLimiter(config.rateLimitHistoryEvents),
     config.rateLimitHistoryEvents,
@@ -61,7 +63,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (config.devTokens) api.use(devTokenRoute(config.jwt));
   api.use(
     authenticate(config.jwt, users),
-    apiRoutes(rooms, queries, { commands, history }),
+    requestAllowance({ commands, reads }),
+    apiRoutes(rooms, queries, history),
     fileRoutes(rooms, files, config.maxUploadBytes),
   );
 

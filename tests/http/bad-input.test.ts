@@ -31,7 +31,9 @@ let tokens: Tokens;
 let roomId: string;
 
 beforeAll(async () => {
-  server = await startTestServer({ JWT_SECRET: SECRET });
+  // Each case reads the room and the lists before and after: hundreds of requests a second from
+  // one user, past the per-user allowances (tested in tests/socket/realtime.test.ts).
+  server = await startTestServer({ JWT_SECRET: SECRET, RATE_LIMIT_COMMANDS: '0', RATE_LIMIT_EVENTS: '0' });
   base = server.url;
   tokens = await seededTokens(base);
   roomId = (await createRoom(base, tokens.alice, { title: 'Bad input target', freelancerId: 'bob' })).id;

@@ -3,6 +3,7 @@ import jwt from 'jsonwebtoken';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoomJoinAck, RoomSyncAck } from '../../shared/schemas/socket.js';
+import { upload } from '../files/helpers.js';
 import { devToken, request } from '../support/http.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { collect, command, connect, until, type Ack, type WorkroomSocket } from '../support/socket-client.js';
@@ -495,12 +496,53 @@ describe('limits', () => {
           }),
         );
       }
-      expect(replies.map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 429, 429]);
-      expect(replies[5]!.body).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
-      // The room took the five of each and nothing that was refused.
+      // Creating the room was the first of alice's five over HTTP.
+      expect(replies.map((r) => r.status)).toEqual([201, 201, 201, 201, 429, 429, 429]);
+      expect(replies[4]!.body).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      // The room took the five and the four, and nothing that was refused.
       const joined = await ok(socket.emitWithAck('room:join', { roomId }));
-      expect(joined.events.filter((e) => e.type === 'message.posted')).toHaveLength(10);
+      expect(joined.events.filter((e) => e.type === 'message.posted')).toHaveLength(9);
       socket.close();
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('counts every write over HTTP as a command, new rooms and files too, and each read per user', async () => {
+    const { limited, aliceToken, bobToken, roomId } = await limitedServer({
+      RATE_LIMIT_COMMANDS: '3',
+      RATE_LIMIT_EVENTS: '4',
+    });
+    try {
+      const newRoom = (title: string) =>
+        request(limited.url, 'POST', '/api/rooms', {
+          token: aliceToken,
+          body: { title, freelancerId: 'bob' },
+        });
+      // Creating the first room was alice's first write; a second room and a file are the others.
+      expect((await newRoom('second')).status).toBe(201);
+      expect((await upload(limited.url, aliceToken, roomId, 'first', 'first.txt')).status).toBe(201);
+      for (const refused of [await newRoom('third'), await upload(limited.url, aliceToken, roomId, 'x')]) {
+        expect(refused.status).toBe(429);
+        expect(refused.body).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      }
+      const reads = [];
+      for (let i = 0; i < 5; i++)
+        reads.push(await request(limited.url, 'GET', '/api/rooms', { token: aliceToken }));
+      expect(reads.map((r) => r.status)).toEqual([200, 200, 200, 200, 429]);
+      expect(reads[4]!.body).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      // Nothing refused was kept, and bob's reads are his own.
+      const listed = await request<{ rooms: unknown[] }>(limited.url, 'GET', '/api/rooms', {
+        token: bobToken,
+      });
+      expect(listed.body.rooms).toHaveLength(2);
+      const events = await request<{ events: Array<{ type: string }> }>(
+        limited.url,
+        'GET',
+        `/api/rooms/${roomId}/events?after=0`,
+        { token: bobToken },
+      );
+      expect(events.body.events.filter((e) => e.type === 'file.shared')).toHaveLength(1);
     } finally {
       await limited.stop();
     }

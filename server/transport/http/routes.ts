@@ -10,7 +10,6 @@ import type { RoomQueries } from '../../application/room-queries.js';
 import type { RoomService } from '../../application/room-service.js';
 import type { Config } from '../../config.js';
 import { findDevUser, signDevToken } from '../auth/dev-users.js';
-import type { CommandAllowance } from '../command-allowance.js';
 import type { HistoryBudget } from '../history-budget.js';
 import { currentUser } from './authenticate.js';
 import { parse, RoomIdParamSchema } from './validate.js';
@@ -18,12 +17,7 @@ import { parse, RoomIdParamSchema } from './validate.js';
 const HttpCommandBodySchema = z.strictObject({ clientId: ClientIdSchema, command: CommandSchema });
 
 /** Every HTTP endpoint of PROTOCOL.md behind authentication. */
-export function apiRoutes(
-  rooms: RoomService,
-  queries: RoomQueries,
-  limits: { commands: CommandAllowance; history: HistoryBudget },
-): Router {
-  const { commands, history } = limits;
+export function apiRoutes(rooms: RoomService, queries: RoomQueries, history: HistoryBudget): Router {
   const api = Router();
 
   api.post('/rooms', async (req, res) => {
@@ -72,7 +66,6 @@ export function apiRoutes(
     const user = currentUser(req);
     const roomId = parse(RoomIdParamSchema, req.params.id);
     const { clientId, command } = parse(HttpCommandBodySchema, req.body);
-    await commands.take(`user:${user.id}`);
     const result = await rooms.execute(roomId, user, clientId, command);
     res.status(result.duplicate ? 200 : 201).json({
       ok: true,

@@ -22,7 +22,7 @@ import type { UserDirectory } from '../../application/user-directory.js';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import { verifyToken, type AuthenticatedUser } from '../auth/tokens.js';
-import type { CommandAllowance } from '../command-allowance.js';
+import type { Allowance } from '../allowance.js';
 import type { HistoryBudget } from '../history-budget.js';
 import { memoryRateLimiter } from '../rate-limit.js';
 import { audienceChannel, channels, viewerChannels } from './channels.js';
@@ -44,7 +44,7 @@ export interface RealtimeDeps {
   rooms: RoomService;
   queries: RoomQueries;
   users: UserDirectory;
-  commands: CommandAllowance;
+  commands: Allowance;
   history: HistoryBudget;
 }
 
