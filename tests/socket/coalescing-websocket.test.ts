@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import {
   coalesceWrites,
   CoalescingWebSocketServer,
+  pauseReading,
   SEND_BACKLOG_BYTES,
 } from '../../server/transport/socket/coalescing-websocket.js';
 import { until } from '../support/socket-client.js';
@@ -123,6 +124,23 @@ describe('coalesced WebSocket writes', () => {
     expect(received).toBeLessThan(requests / 4);
     client.resume();
     await until(() => received === requests, 20_000, 'every request read once the client reads');
+  });
+
+  it('reads nothing for the time asked to pause, though a hold starts and ends meanwhile', async () => {
+    const { server, client, overfill } = await webSocketPair();
+    let received = 0;
+    server.on('message', () => received++);
+    pauseReading(server, 1_000);
+    client.pause();
+    overfill();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    client.resume();
+    const request = Buffer.alloc(64 * 1024, 'r');
+    const requests = 1024;
+    for (let i = 0; i < requests; i++) client.send(request);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(received).toBeLessThan(requests / 4);
+    await until(() => received === requests, 20_000, 'every request read after the pause');
   });
 
   it('closes at once a connection whose client is not taking what it is sent', async () => {

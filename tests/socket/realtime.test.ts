@@ -576,6 +576,31 @@ describe('limits', () => {
     }
   });
 
+  it('reads nothing for a while from a connection past its budget, however much it sends', async () => {
+    const { limited, aliceToken, bobToken, roomId } = await limitedServer({ RATE_LIMIT_EVENTS: '5' });
+    try {
+      const [alice, bob] = [await connect(limited.url, aliceToken), await connect(limited.url, bobToken)];
+      const raw = alice as unknown as Socket;
+      const answers: unknown[] = [];
+      // 200 requests of 16 KB: far more than one read from the connection holds.
+      const padding = 'p'.repeat(16 * 1024);
+      for (let i = 0; i < 200; i++) raw.emit('room:unknown', { padding }, (a: unknown) => answers.push(a));
+      await until(() => answers.length > 5, 5_000, 'the first answers');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Without the pause all 200 are answered within milliseconds.
+      expect(answers.length).toBeLessThan(50);
+      for (const a of answers.slice(5))
+        expect(a).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      // Another connection is read as before.
+      await ok(bob.emitWithAck('room:join', { roomId }));
+      expect(alice.connected).toBe(true);
+      alice.close();
+      bob.close();
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it("limits the history a user is sent per 10 s, over all the user's connections and HTTP", async () => {
     const { limited, aliceToken, bobToken, roomId } = await limitedServer({
       RATE_LIMIT_HISTORY_EVENTS: '30',

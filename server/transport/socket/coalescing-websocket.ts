@@ -64,6 +64,7 @@ export function coalesceWrites(
 
 class CoalescingWebSocket extends WebSocket {
   private holding = false;
+  private pausing = false;
 
   /** ws calls this once the upgrade is done, with the connection's socket. */
   setSocket(socket: Duplex, head: Buffer, options: object): void {
@@ -71,12 +72,19 @@ class CoalescingWebSocket extends WebSocket {
     super.setSocket(socket, head, options);
     coalesceWrites(socket as NetSocket, SEND_BACKLOG_BYTES, (holding) => {
       this.holding = holding;
-      // Nothing more is read from a client that is not taking what it is sent: its requests wait
-      // on its side of the connection, not as replies queued here. (ws's own pause, so that its
-      // parser does not resume reading behind it.)
-      if (holding) this.pause();
-      else this.resume();
+      this.readWhenFree();
     });
+  }
+
+  /** Reads nothing from the client for `ms` (whether or not a hold starts or ends meanwhile). */
+  pauseReading(ms: number): void {
+    if (this.pausing) return;
+    this.pausing = true;
+    this.readWhenFree();
+    setTimeout(() => {
+      this.pausing = false;
+      this.readWhenFree();
+    }, ms).unref();
   }
 
   /** A client that is not taking what it is sent would not read the closing frame either. */
@@ -84,6 +92,19 @@ class CoalescingWebSocket extends WebSocket {
     if (this.holding) this.terminate();
     else super.close(code, reason);
   }
+
+  // Nothing more is read from a client that is not taking what it is sent, or is pausing: its
+  // requests wait on its side of the connection, not as replies queued here. (ws's own pause,
+  // so that its parser does not resume reading behind it.)
+  private readWhenFree(): void {
+    if (this.holding || this.pausing) this.pause();
+    else this.resume();
+  }
+}
+
+/** Reads nothing from `ws` for `ms`, if it is one of these WebSockets (a polling client has none). */
+export function pauseReading(ws: unknown, ms: number): void {
+  if (ws instanceof CoalescingWebSocket) ws.pauseReading(ms);
 }
 
 /** The WebSocket server Engine.IO is given (its `wsEngine` option): ws, with writes coalesced. */

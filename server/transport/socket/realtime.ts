@@ -27,7 +27,7 @@ import type { HistoryBudget } from '../history-budget.js';
 import { memoryRateLimiter } from '../rate-limit.js';
 import { audienceChannel, channels, viewerChannels } from './channels.js';
 import { CatchUpTurns } from './catch-up-turns.js';
-import { CoalescingWebSocketServer } from './coalescing-websocket.js';
+import { CoalescingWebSocketServer, pauseReading } from './coalescing-websocket.js';
 
 interface SocketData {
   user: AuthenticatedUser;
@@ -52,6 +52,8 @@ export interface RealtimeDeps {
 const MAX_MESSAGE_BYTES = 256 * 1024;
 /** How many events one join/sync reads per page while catching up a large gap. */
 const CATCH_UP_PAGE = 500;
+/** How long a connection is not read from after it was answered RATE_LIMITED. */
+const RATE_LIMITED_PAUSE_MS = 1_000;
 
 /**
  * Socket.IO on the HTTP server: authenticate the handshake, then one thin handler per client
@@ -95,7 +97,16 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
     // Every client event but commands (which have their own limit) draws on one budget: reads
     // and typing fan out to the room, catch-ups read the log, and none may come without end.
     const eventBudget = memoryRateLimiter(config.rateLimitEvents);
-    const overEventBudget = (event: string) => event !== 'room:command' && !eventBudget.hit(socket.id);
+    // Past a budget, the connection is not read from for a while: a client that keeps on sending
+    // waits on its side, instead of costing the server a refusal for each request.
+    const pause = () =>
+      pauseReading((socket.conn.transport as { socket?: unknown }).socket, RATE_LIMITED_PAUSE_MS);
+    /** Counts an event, with an ack or without, and answers whether it is past the budget. */
+    const overEventBudget = (event: string) => {
+      if (event === 'room:command' || eventBudget.hit(socket.id)) return false;
+      pause();
+      return true;
+    };
     const eventsLimited = () =>
       new ApiError('RATE_LIMITED', `At most ${config.rateLimitEvents} events per 10 seconds`);
 
@@ -104,9 +115,10 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
       run: (payload: ReturnType<(typeof ClientPayloadSchemas)[E]['parse']>) => Promise<object>,
     ) => {
       (socket as unknown as Socket).on(event as string, async (payload: unknown, ack: unknown) => {
+        const overBudget = overEventBudget(event);
         if (typeof ack !== 'function') return;
         try {
-          if (overEventBudget(event)) throw eventsLimited();
+          if (overBudget) throw eventsLimited();
           const parsed = ClientPayloadSchemas[event].safeParse(payload);
           if (!parsed.success) throw ApiError.invalid(parsed.error);
           ack({
@@ -116,6 +128,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
         } catch (err) {
           const apiError = ApiError.from(err);
           if (apiError.code === 'INTERNAL') logger.error({ err, event }, 'socket event failed');
+          if (apiError.code === 'RATE_LIMITED') pause();
           ack(apiError.toBody());
         }
       });
@@ -190,11 +203,10 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
 
     socket.onAny((event: string, ...args: unknown[]) => {
       if (Object.hasOwn(ClientPayloadSchemas, event)) return;
+      const overBudget = overEventBudget(event);
       const ack = args.at(-1);
       if (typeof ack !== 'function') return;
-      const refusal = overEventBudget(event)
-        ? eventsLimited()
-        : new ApiError('INVALID', `Unknown event "${event}"`);
+      const refusal = overBudget ? eventsLimited() : new ApiError('INVALID', `Unknown event "${event}"`);
       ack(refusal.toBody());
     });
 
