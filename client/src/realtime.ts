@@ -33,7 +33,7 @@ export type Signal =
 type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const ACK_TIMEOUT_MS = 10_000;
-/** How soon a join or gap fill refused RATE_LIMITED is asked again (the server's budgets count per 10 s). */
+/** How soon a connection, join or gap fill refused RATE_LIMITED is asked again (the server's budgets count per 10 s). */
 const RATE_LIMITED_RETRY_MS = 2_000;
 /** Codes after which retrying the same command cannot succeed: it is dropped and the user told. */
 const FINAL_CODES = new Set([
@@ -60,6 +60,7 @@ export class Realtime {
   private readonly socket: AppSocket;
   private outbox: Queued[];
   private flushing = false;
+  private closed = false;
   private readonly listeners = new Set<(signal: Signal) => void>();
   private readonly outboxKey: string;
 
@@ -90,6 +91,7 @@ export class Realtime {
   }
 
   close(): void {
+    this.closed = true;
     window.removeEventListener('online', this.goOnline);
     window.removeEventListener('offline', this.goOffline);
     window.removeEventListener('storage', this.onStorage);
@@ -164,6 +166,13 @@ export class Realtime {
       if (err.message === 'UNAUTHENTICATED') {
         this.onUnauthenticated();
         return;
+      }
+      // Refused by the server (this user has too many connections open): Socket.IO does not try
+      // again after a refusal, so ask again shortly, as long as this page still wants a connection.
+      if (err.message === 'RATE_LIMITED') {
+        setTimeout(() => {
+          if (!this.closed && !s.connected && navigator.onLine) s.connect();
+        }, RATE_LIMITED_RETRY_MS);
       }
       this.setStatus(navigator.onLine ? 'connecting' : 'offline');
     });

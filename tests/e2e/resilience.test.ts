@@ -240,3 +240,26 @@ describe.skipIf(!HAVE_CHROMIUM)('the room in a real browser, past the history bu
     expect(session.tabs.alice!.errors).toEqual([]);
   }, 60_000);
 });
+
+describe.skipIf(!HAVE_CHROMIUM)('the room in a real browser, past the connections per user', () => {
+  let session: BrowserSession;
+
+  beforeAll(async () => {
+    session = await startBrowserSession(['alice'], { MAX_CONNECTIONS_PER_USER: '1' });
+  });
+
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  it('connects a tab refused for too many connections once another one closes', async () => {
+    const first = session.tabs.alice!;
+    const second = await first.context.newPage();
+    await second.goto('/');
+    await second.getByTestId('dashboard').waitFor();
+    // Refused while the first tab holds alice's one connection.
+    await second.locator('[data-testid="connection"][data-state="connecting"]').waitFor();
+    await first.page.close();
+    await second.locator('[data-testid="connection"][data-state="online"]').waitFor({ timeout: 20_000 });
+  }, 60_000);
+});
