@@ -601,6 +601,35 @@ describe('limits', () => {
     }
   });
 
+  it('closes a long-polling connection past its budget, whose requests cannot be held back', async () => {
+    const { limited, aliceToken, roomId } = await limitedServer({
+      RATE_LIMIT_EVENTS: '5',
+      RATE_LIMIT_COMMANDS: '3',
+    });
+    try {
+      const floods = {
+        'events without acks': (s: Socket) => s.emit('room:typing', { roomId, typing: true }),
+        'commands without acks': (s: Socket) =>
+          s.emit('room:command', {
+            roomId,
+            clientId: randomUUID(),
+            command: { type: 'message.post', text: 'unanswered' },
+          }),
+        // Acks past the limit are never answered: the connection closes under them.
+        commands: (s: Socket) =>
+          void command(s as WorkroomSocket, roomId, { type: 'message.post', text: 'flood' }).catch(() => {}),
+      };
+      for (const [what, send] of Object.entries(floods)) {
+        const polling = await connect(limited.url, aliceToken, { transports: ['polling'] });
+        const closed = new Promise<string>((resolve) => polling.once('disconnect', resolve));
+        for (let i = 0; i < 20; i++) send(polling as unknown as Socket);
+        expect([what, await closed]).toEqual([what, 'transport close']);
+      }
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it("limits the history a user is sent per 10 s, over all the user's connections and HTTP", async () => {
     const { limited, aliceToken, bobToken, roomId } = await limitedServer({
       RATE_LIMIT_HISTORY_EVENTS: '30',

@@ -102,9 +102,14 @@ class CoalescingWebSocket extends WebSocket {
   }
 }
 
-/** Reads nothing from `ws` for `ms`, if it is one of these WebSockets (a polling client has none). */
-export function pauseReading(ws: unknown, ms: number): void {
-  if (ws instanceof CoalescingWebSocket) ws.pauseReading(ms);
+/**
+ * Reads nothing from `ws` for `ms`, if it is one of these WebSockets; answers whether it was
+ * (a long-polling client has none).
+ */
+export function pauseReading(ws: unknown, ms: number): boolean {
+  if (!(ws instanceof CoalescingWebSocket)) return false;
+  ws.pauseReading(ms);
+  return true;
 }
 
 /** The WebSocket server Engine.IO is given (its `wsEngine` option): ws, with writes coalesced. */

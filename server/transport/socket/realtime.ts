@@ -52,7 +52,7 @@ export interface RealtimeDeps {
 const MAX_MESSAGE_BYTES = 256 * 1024;
 /** How many events one join/sync reads per page while catching up a large gap. */
 const CATCH_UP_PAGE = 500;
-/** How long a connection is not read from after it was answered RATE_LIMITED. */
+/** How long a connection past one of its budgets is not read from. */
 const RATE_LIMITED_PAUSE_MS = 1_000;
 
 /**
@@ -97,14 +97,19 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
     // Every client event but commands (which have their own limit) draws on one budget: reads
     // and typing fan out to the room, catch-ups read the log, and none may come without end.
     const eventBudget = memoryRateLimiter(config.rateLimitEvents);
-    // Past a budget, the connection is not read from for a while: a client that keeps on sending
-    // waits on its side, instead of costing the server a refusal for each request.
-    const pause = () =>
-      pauseReading((socket.conn.transport as { socket?: unknown }).socket, RATE_LIMITED_PAUSE_MS);
+    // Past a budget of its own, the connection is not read from for a while: a client that keeps
+    // on sending waits on its side, instead of costing the server a refusal for each request. A
+    // long-polling connection cannot be held back (each request is read whole), so it is closed.
+    const overLimit = () => {
+      const ws = (socket.conn.transport as { socket?: unknown }).socket;
+      if (!pauseReading(ws, RATE_LIMITED_PAUSE_MS)) socket.conn.close();
+    };
     /** Counts an event, with an ack or without, and answers whether it is past the budget. */
-    const overEventBudget = (event: string) => {
-      if (event === 'room:command' || eventBudget.hit(socket.id)) return false;
-      pause();
+    const overEventBudget = (event: string, ack: unknown) => {
+      // Commands are counted by their own limit when they run; one without an ack never runs.
+      const counted = event !== 'room:command' || typeof ack !== 'function';
+      if (!counted || eventBudget.hit(socket.id)) return false;
+      overLimit();
       return true;
     };
     const eventsLimited = () =>
@@ -115,7 +120,7 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
       run: (payload: ReturnType<(typeof ClientPayloadSchemas)[E]['parse']>) => Promise<object>,
     ) => {
       (socket as unknown as Socket).on(event as string, async (payload: unknown, ack: unknown) => {
-        const overBudget = overEventBudget(event);
+        const overBudget = overEventBudget(event, ack);
         if (typeof ack !== 'function') return;
         try {
           if (overBudget) throw eventsLimited();
@@ -128,7 +133,6 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
         } catch (err) {
           const apiError = ApiError.from(err);
           if (apiError.code === 'INTERNAL') logger.error({ err, event }, 'socket event failed');
-          if (apiError.code === 'RATE_LIMITED') pause();
           ack(apiError.toBody());
         }
       });
@@ -174,8 +178,13 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
 
     const commandKey = `conn:${socket.id}`;
     handle('room:command', async ({ roomId, clientId, command }) => {
-      const counted = commands.take(commandKey);
-      if (counted) await counted;
+      try {
+        const counted = commands.take(commandKey);
+        if (counted) await counted;
+      } catch (err) {
+        overLimit();
+        throw err;
+      }
       const result = await rooms.execute(roomId, user, clientId, command);
       const visible = result.events.every((e) => visibleTo(e, result.actor));
       return {
@@ -203,8 +212,8 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
 
     socket.onAny((event: string, ...args: unknown[]) => {
       if (Object.hasOwn(ClientPayloadSchemas, event)) return;
-      const overBudget = overEventBudget(event);
       const ack = args.at(-1);
+      const overBudget = overEventBudget(event, ack);
       if (typeof ack !== 'function') return;
       const refusal = overBudget ? eventsLimited() : new ApiError('INVALID', `Unknown event "${event}"`);
       ack(refusal.toBody());
