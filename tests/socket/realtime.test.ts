@@ -465,22 +465,38 @@ describe('hostile payloads', () => {
   });
 });
 
+interface LimitedServer {
+  limited: TestServer;
+  aliceToken: string;
+  bobToken: string;
+  roomId: string;
+}
+
 describe('limits', () => {
-  /** A server of its own, configured with `env`; alice's and bob's tokens there, and a room of theirs. */
-  async function limitedServer(env: Record<string, string>) {
+  /**
+   * Runs `test` against a server of its own, configured with `env`, with alice's and bob's tokens
+   * there and a room of theirs; the server is stopped however the test ends.
+   */
+  async function withLimitedServer(
+    env: Record<string, string>,
+    test: (server: LimitedServer) => Promise<void>,
+  ): Promise<void> {
     const limited = await startTestServer(env);
-    const aliceToken = await devToken(limited.url, 'alice');
-    const bobToken = await devToken(limited.url, 'bob');
-    const room = await request<{ room: { id: string } }>(limited.url, 'POST', '/api/rooms', {
-      token: aliceToken,
-      body: { title: 't', freelancerId: 'bob' },
-    });
-    return { limited, aliceToken, bobToken, roomId: room.body.room.id };
+    try {
+      const aliceToken = await devToken(limited.url, 'alice');
+      const bobToken = await devToken(limited.url, 'bob');
+      const room = await request<{ room: { id: string } }>(limited.url, 'POST', '/api/rooms', {
+        token: aliceToken,
+        body: { title: 't', freelancerId: 'bob' },
+      });
+      await test({ limited, aliceToken, bobToken, roomId: room.body.room.id });
+    } finally {
+      await limited.stop();
+    }
   }
 
-  it('rate-limits commands per connection, and per user over HTTP, with RATE_LIMITED', async () => {
-    const { limited, aliceToken, roomId } = await limitedServer({ RATE_LIMIT_COMMANDS: '5' });
-    try {
+  it('rate-limits commands per connection, and per user over HTTP, with RATE_LIMITED', () =>
+    withLimitedServer({ RATE_LIMIT_COMMANDS: '5' }, async ({ limited, aliceToken, roomId }) => {
       const socket = await connect(limited.url, aliceToken);
       const acks = [];
       for (let i = 0; i < 7; i++)
@@ -503,54 +519,46 @@ describe('limits', () => {
       const joined = await ok(socket.emitWithAck('room:join', { roomId }));
       expect(joined.events.filter((e) => e.type === 'message.posted')).toHaveLength(9);
       socket.close();
-    } finally {
-      await limited.stop();
-    }
-  });
+    }));
 
-  it('counts every write over HTTP as a command, new rooms and files too, and each read per user', async () => {
-    const { limited, aliceToken, bobToken, roomId } = await limitedServer({
-      RATE_LIMIT_COMMANDS: '3',
-      RATE_LIMIT_EVENTS: '4',
-    });
-    try {
-      const newRoom = (title: string) =>
-        request(limited.url, 'POST', '/api/rooms', {
-          token: aliceToken,
-          body: { title, freelancerId: 'bob' },
+  it('counts every write over HTTP as a command, new rooms and files too, and each read per user', () =>
+    withLimitedServer(
+      { RATE_LIMIT_COMMANDS: '3', RATE_LIMIT_EVENTS: '4' },
+      async ({ limited, aliceToken, bobToken, roomId }) => {
+        const newRoom = (title: string) =>
+          request(limited.url, 'POST', '/api/rooms', {
+            token: aliceToken,
+            body: { title, freelancerId: 'bob' },
+          });
+        // Creating the first room was alice's first write; a second room and a file are the others.
+        expect((await newRoom('second')).status).toBe(201);
+        expect((await upload(limited.url, aliceToken, roomId, 'first', 'first.txt')).status).toBe(201);
+        for (const refused of [await newRoom('third'), await upload(limited.url, aliceToken, roomId, 'x')]) {
+          expect(refused.status).toBe(429);
+          expect(refused.body).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+        }
+        const reads = [];
+        for (let i = 0; i < 5; i++)
+          reads.push(await request(limited.url, 'GET', '/api/rooms', { token: aliceToken }));
+        expect(reads.map((r) => r.status)).toEqual([200, 200, 200, 200, 429]);
+        expect(reads[4]!.body).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+        // Nothing refused was kept, and bob's reads are his own.
+        const listed = await request<{ rooms: unknown[] }>(limited.url, 'GET', '/api/rooms', {
+          token: bobToken,
         });
-      // Creating the first room was alice's first write; a second room and a file are the others.
-      expect((await newRoom('second')).status).toBe(201);
-      expect((await upload(limited.url, aliceToken, roomId, 'first', 'first.txt')).status).toBe(201);
-      for (const refused of [await newRoom('third'), await upload(limited.url, aliceToken, roomId, 'x')]) {
-        expect(refused.status).toBe(429);
-        expect(refused.body).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
-      }
-      const reads = [];
-      for (let i = 0; i < 5; i++)
-        reads.push(await request(limited.url, 'GET', '/api/rooms', { token: aliceToken }));
-      expect(reads.map((r) => r.status)).toEqual([200, 200, 200, 200, 429]);
-      expect(reads[4]!.body).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
-      // Nothing refused was kept, and bob's reads are his own.
-      const listed = await request<{ rooms: unknown[] }>(limited.url, 'GET', '/api/rooms', {
-        token: bobToken,
-      });
-      expect(listed.body.rooms).toHaveLength(2);
-      const events = await request<{ events: Array<{ type: string }> }>(
-        limited.url,
-        'GET',
-        `/api/rooms/${roomId}/events?after=0`,
-        { token: bobToken },
-      );
-      expect(events.body.events.filter((e) => e.type === 'file.shared')).toHaveLength(1);
-    } finally {
-      await limited.stop();
-    }
-  });
+        expect(listed.body.rooms).toHaveLength(2);
+        const events = await request<{ events: Array<{ type: string }> }>(
+          limited.url,
+          'GET',
+          `/api/rooms/${roomId}/events?after=0`,
+          { token: bobToken },
+        );
+        expect(events.body.events.filter((e) => e.type === 'file.shared')).toHaveLength(1);
+      },
+    ));
 
-  it('rate-limits every other event per connection, and the refused ones reach nobody', async () => {
-    const { limited, aliceToken, bobToken, roomId } = await limitedServer({ RATE_LIMIT_EVENTS: '5' });
-    try {
+  it('rate-limits every other event per connection, and the refused ones reach nobody', () =>
+    withLimitedServer({ RATE_LIMIT_EVENTS: '5' }, async ({ limited, aliceToken, bobToken, roomId }) => {
       const [alice, bob] = [await connect(limited.url, aliceToken), await connect(limited.url, bobToken)];
       await ok(bob.emitWithAck('room:join', { roomId }));
       const typingAtBob = collect(bob, 'room:typing');
@@ -571,14 +579,10 @@ describe('limits', () => {
       expect(typingAtBob).toHaveLength(4);
       alice.close();
       bob.close();
-    } finally {
-      await limited.stop();
-    }
-  });
+    }));
 
-  it('reads nothing for a while from a connection past its budget, however much it sends', async () => {
-    const { limited, aliceToken, bobToken, roomId } = await limitedServer({ RATE_LIMIT_EVENTS: '5' });
-    try {
+  it('reads nothing for a while from a connection past its budget, however much it sends', () =>
+    withLimitedServer({ RATE_LIMIT_EVENTS: '5' }, async ({ limited, aliceToken, bobToken, roomId }) => {
       const [alice, bob] = [await connect(limited.url, aliceToken), await connect(limited.url, bobToken)];
       const raw = alice as unknown as Socket;
       const answers: unknown[] = [];
@@ -596,82 +600,76 @@ describe('limits', () => {
       expect(alice.connected).toBe(true);
       alice.close();
       bob.close();
-    } finally {
-      await limited.stop();
-    }
-  });
+    }));
 
-  it('closes a long-polling connection past its budget, whose requests cannot be held back', async () => {
-    const { limited, aliceToken, roomId } = await limitedServer({
-      RATE_LIMIT_EVENTS: '5',
-      RATE_LIMIT_COMMANDS: '3',
-    });
-    try {
-      const floods = {
-        'events without acks': (s: Socket) => s.emit('room:typing', { roomId, typing: true }),
-        'commands without acks': (s: Socket) =>
-          s.emit('room:command', {
-            roomId,
-            clientId: randomUUID(),
-            command: { type: 'message.post', text: 'unanswered' },
-          }),
-        // Acks past the limit are never answered: the connection closes under them.
-        commands: (s: Socket) =>
-          void command(s as WorkroomSocket, roomId, { type: 'message.post', text: 'flood' }).catch(() => {}),
-      };
-      for (const [what, send] of Object.entries(floods)) {
-        const polling = await connect(limited.url, aliceToken, { transports: ['polling'] });
-        const closed = new Promise<string>((resolve) => polling.once('disconnect', resolve));
-        for (let i = 0; i < 20; i++) send(polling as unknown as Socket);
-        expect([what, await closed]).toEqual([what, 'transport close']);
-      }
-    } finally {
-      await limited.stop();
-    }
-  });
+  it('closes a long-polling connection past its budget, whose requests cannot be held back', () =>
+    withLimitedServer(
+      { RATE_LIMIT_EVENTS: '5', RATE_LIMIT_COMMANDS: '3' },
+      async ({ limited, aliceToken, roomId }) => {
+        const floods = {
+          'events without acks': (s: Socket) => s.emit('room:typing', { roomId, typing: true }),
+          'commands without acks': (s: Socket) =>
+            s.emit('room:command', {
+              roomId,
+              clientId: randomUUID(),
+              command: { type: 'message.post', text: 'unanswered' },
+            }),
+          // Acks past the limit are never answered: the connection closes under them.
+          commands: (s: Socket) =>
+            void command(s as WorkroomSocket, roomId, { type: 'message.post', text: 'flood' }).catch(
+              () => {},
+            ),
+        };
+        for (const [what, send] of Object.entries(floods)) {
+          const polling = await connect(limited.url, aliceToken, { transports: ['polling'] });
+          const closed = new Promise<string>((resolve) => polling.once('disconnect', resolve));
+          for (let i = 0; i < 20; i++) send(polling as unknown as Socket);
+          expect([what, await closed]).toEqual([what, 'transport close']);
+        }
+      },
+    ));
 
-  it("limits the history a user is sent per 10 s, over all the user's connections and HTTP", async () => {
-    const { limited, aliceToken, bobToken, roomId } = await limitedServer({
-      RATE_LIMIT_HISTORY_EVENTS: '30',
-    });
-    try {
-      const bob = await connect(limited.url, bobToken);
-      for (let i = 0; i < 19; i++) await ok(command(bob, roomId, { type: 'message.post', text: `m${i}` }));
-      const [first, second, third] = [
-        await connect(limited.url, aliceToken),
-        await connect(limited.url, aliceToken),
-        await connect(limited.url, aliceToken),
-      ];
-      // The room's history, then as much again: the second read starts within the budget of 30
-      // and overdraws it.
-      const joined = await ok(first.emitWithAck('room:join', { roomId }));
-      const history = joined.seq;
-      expect(joined.events).toHaveLength(history);
-      expect(history).toBeGreaterThan(15);
-      expect((await ok(second.emitWithAck('room:sync', { roomId, since: 0 }))).events).toHaveLength(history);
-      const refused = [
-        await first.emitWithAck('room:sync', { roomId, since: 0 }),
-        await third.emitWithAck('room:join', { roomId }),
-      ];
-      for (const reply of refused)
-        expect(reply).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
-      for (const path of [`/api/rooms/${roomId}/events?after=0`, `/api/rooms/${roomId}/export`]) {
-        const reply = await request(limited.url, 'GET', path, { token: aliceToken });
-        expect(reply.status).toBe(429);
-        expect(reply.body).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
-      }
-      // The refused join subscribed nothing; the other user has a budget of their own.
-      const atThird = collect(third, 'room:event');
-      const atFirst = collect(first, 'room:event');
-      await ok(command(bob, roomId, { type: 'message.post', text: 'after' }));
-      await until(() => atFirst.length === 1, 5_000, 'the live event at the joined connection');
-      expect(atThird).toEqual([]);
-      expect((await ok(bob.emitWithAck('room:join', { roomId }))).events).toHaveLength(history + 1);
-      for (const s of [bob, first, second, third]) s.close();
-    } finally {
-      await limited.stop();
-    }
-  });
+  it("limits the history a user is sent per 10 s, over all the user's connections and HTTP", () =>
+    withLimitedServer(
+      { RATE_LIMIT_HISTORY_EVENTS: '30' },
+      async ({ limited, aliceToken, bobToken, roomId }) => {
+        const bob = await connect(limited.url, bobToken);
+        for (let i = 0; i < 19; i++) await ok(command(bob, roomId, { type: 'message.post', text: `m${i}` }));
+        const [first, second, third] = [
+          await connect(limited.url, aliceToken),
+          await connect(limited.url, aliceToken),
+          await connect(limited.url, aliceToken),
+        ];
+        // The room's history, then as much again: the second read starts within the budget of 30
+        // and overdraws it.
+        const joined = await ok(first.emitWithAck('room:join', { roomId }));
+        const history = joined.seq;
+        expect(joined.events).toHaveLength(history);
+        expect(history).toBeGreaterThan(15);
+        expect((await ok(second.emitWithAck('room:sync', { roomId, since: 0 }))).events).toHaveLength(
+          history,
+        );
+        const refused = [
+          await first.emitWithAck('room:sync', { roomId, since: 0 }),
+          await third.emitWithAck('room:join', { roomId }),
+        ];
+        for (const reply of refused)
+          expect(reply).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+        for (const path of [`/api/rooms/${roomId}/events?after=0`, `/api/rooms/${roomId}/export`]) {
+          const reply = await request(limited.url, 'GET', path, { token: aliceToken });
+          expect(reply.status).toBe(429);
+          expect(reply.body).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+        }
+        // The refused join subscribed nothing; the other user has a budget of their own.
+        const atThird = collect(third, 'room:event');
+        const atFirst = collect(first, 'room:event');
+        await ok(command(bob, roomId, { type: 'message.post', text: 'after' }));
+        await until(() => atFirst.length === 1, 5_000, 'the live event at the joined connection');
+        expect(atThird).toEqual([]);
+        expect((await ok(bob.emitWithAck('room:join', { roomId }))).events).toHaveLength(history + 1);
+        for (const s of [bob, first, second, third]) s.close();
+      },
+    ));
 
   it('disconnects a socket when its token expires', async () => {
     const secret = 'a-test-secret-that-is-long-enough-to-use';
