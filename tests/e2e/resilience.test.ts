@@ -8,6 +8,7 @@ import {
   createRoom,
   HAVE_CHROMIUM,
   startBrowserSession,
+  withBrowserSession,
   type BrowserSession,
   openRoom,
   seeText,
@@ -167,99 +168,86 @@ describe.skipIf(!HAVE_CHROMIUM)(
   },
 );
 
-describe.skipIf(!HAVE_CHROMIUM)('the room in a real browser, past the history budget', () => {
-  let session: BrowserSession;
+describe.skipIf(!HAVE_CHROMIUM)('the room in a real browser, past its limits', { timeout: 60_000 }, () => {
+  const pastTheHistoryBudget = { RATE_LIMIT_HISTORY_EVENTS: '3' };
 
-  beforeAll(async () => {
-    session = await startBrowserSession(['alice'], { RATE_LIMIT_HISTORY_EVENTS: '3' });
-  });
-
-  afterAll(async () => {
-    await session?.close();
-  });
-
-  it('joins again once the budget allows, and shows what was missed meanwhile', async () => {
-    const { server } = session;
-    const page = session.tabs.alice!.page;
-    const roomId = await createRoom(server.url, 'alice', { title: 'Busy reader', freelancerId: 'bob' });
-    const [aliceToken, bobToken] = [await devToken(server.url, 'alice'), await devToken(server.url, 'bob')];
-    const post = (text: string) =>
-      request(server.url, 'POST', `/api/rooms/${roomId}/commands`, {
-        token: bobToken,
-        body: { clientId: randomUUID(), command: { type: 'message.post', text } },
+  it('joins again once the budget allows, and shows what was missed meanwhile', () =>
+    withBrowserSession(['alice'], pastTheHistoryBudget, async (session) => {
+      const { server } = session;
+      const page = session.tabs.alice!.page;
+      const roomId = await createRoom(server.url, 'alice', { title: 'Busy reader', freelancerId: 'bob' });
+      const [aliceToken, bobToken] = [await devToken(server.url, 'alice'), await devToken(server.url, 'bob')];
+      const post = (text: string) =>
+        request(server.url, 'POST', `/api/rooms/${roomId}/commands`, {
+          token: bobToken,
+          body: { clientId: randomUUID(), command: { type: 'message.post', text } },
+        });
+      await openRoom(page, roomId);
+      for (const text of ['one', 'two', 'three']) await post(text);
+      await countIs(messages(page, 'three'), 1);
+      // Reading the room's history spends alice's budget of 3 for this window.
+      const history = await request(server.url, 'GET', `/api/rooms/${roomId}/events?after=0`, {
+        token: aliceToken,
       });
-    await openRoom(page, roomId);
-    for (const text of ['one', 'two', 'three']) await post(text);
-    await countIs(messages(page, 'three'), 1);
-    // Reading the room's history spends alice's budget of 3 for this window.
-    const history = await request(server.url, 'GET', `/api/rooms/${roomId}/events?after=0`, {
-      token: aliceToken,
-    });
-    expect(history.status).toBe(200);
-    await page.reload();
-    await page.locator('[data-testid="connection"][data-state="online"]').waitFor();
-    // Refused at first: not joined, so this only reaches alice once a later join catches up.
-    await post('while you were refused');
-    await countIs(messages(page, 'while you were refused'), 1, 20_000);
-    await countIs(messages(page, 'three'), 1);
-    expect(session.tabs.alice!.errors).toEqual([]);
-  }, 60_000);
+      expect(history.status).toBe(200);
+      await page.reload();
+      await page.locator('[data-testid="connection"][data-state="online"]').waitFor();
+      // Refused at first: not joined, so this only reaches alice once a later join catches up.
+      await post('while you were refused');
+      await countIs(messages(page, 'while you were refused'), 1, 20_000);
+      await countIs(messages(page, 'three'), 1);
+      expect(session.tabs.alice!.errors).toEqual([]);
+    }));
 
-  it('fills a gap once the budget allows, though the room stays quiet', async () => {
-    const { server } = session;
-    const page = session.tabs.alice!.page;
-    const roomId = await createRoom(server.url, 'alice', { title: 'Quiet ending', freelancerId: 'bob' });
-    const [aliceToken, bobToken] = [await devToken(server.url, 'alice'), await devToken(server.url, 'bob')];
-    const run = async (token: string, command: object) => {
-      const reply = await request(server.url, 'POST', `/api/rooms/${roomId}/commands`, {
-        token,
-        body: { clientId: randomUUID(), command },
+  it('fills a gap once the budget allows, though the room stays quiet', () =>
+    withBrowserSession(['alice'], pastTheHistoryBudget, async (session) => {
+      const { server } = session;
+      const page = session.tabs.alice!.page;
+      const roomId = await createRoom(server.url, 'alice', { title: 'Quiet ending', freelancerId: 'bob' });
+      const [aliceToken, bobToken] = [await devToken(server.url, 'alice'), await devToken(server.url, 'bob')];
+      const run = async (token: string, command: object) => {
+        const reply = await request(server.url, 'POST', `/api/rooms/${roomId}/commands`, {
+          token,
+          body: { clientId: randomUUID(), command },
+        });
+        expect(reply.status).toBe(201);
+      };
+      await openRoom(page, roomId);
+      const terms = {
+        kind: 'fixed',
+        currency: 'USD',
+        milestones: [{ id: 'm1', title: 'All', amount: 10_000 }],
+      };
+      await run(aliceToken, { type: 'terms.propose', terms });
+      await run(bobToken, { type: 'terms.accept', version: 1 });
+      await run(bobToken, { type: 'contract.end' });
+      await page.getByTestId('feedback-form').waitFor();
+      const history = await request(server.url, 'GET', `/api/rooms/${roomId}/events?after=0`, {
+        token: aliceToken,
       });
-      expect(reply.status).toBe(201);
-    };
-    await openRoom(page, roomId);
-    const terms = {
-      kind: 'fixed',
-      currency: 'USD',
-      milestones: [{ id: 'm1', title: 'All', amount: 10_000 }],
-    };
-    await run(aliceToken, { type: 'terms.propose', terms });
-    await run(bobToken, { type: 'terms.accept', version: 1 });
-    await run(bobToken, { type: 'contract.end' });
-    await page.getByTestId('feedback-form').waitFor();
-    const history = await request(server.url, 'GET', `/api/rooms/${roomId}/events?after=0`, {
-      token: aliceToken,
-    });
-    expect(history.status).toBe(200);
-    // bob's feedback is his alone: alice's page sees a hole before her own two events, and its
-    // gap fill is refused while her budget is spent. Nothing else happens in the room after them.
-    const feedback = { type: 'feedback.submit', public: { rating: 5, comment: 'ok' }, private: { score: 9 } };
-    await run(bobToken, feedback);
-    await run(aliceToken, feedback);
-    await page.getByTestId('feedback-revealed').waitFor({ timeout: 20_000 });
-    expect(session.tabs.alice!.errors).toEqual([]);
-  }, 60_000);
-});
+      expect(history.status).toBe(200);
+      // bob's feedback is his alone: alice's page sees a hole before her own two events, and its
+      // gap fill is refused while her budget is spent. Nothing else happens in the room after them.
+      const feedback = {
+        type: 'feedback.submit',
+        public: { rating: 5, comment: 'ok' },
+        private: { score: 9 },
+      };
+      await run(bobToken, feedback);
+      await run(aliceToken, feedback);
+      await page.getByTestId('feedback-revealed').waitFor({ timeout: 20_000 });
+      expect(session.tabs.alice!.errors).toEqual([]);
+    }));
 
-describe.skipIf(!HAVE_CHROMIUM)('the room in a real browser, past the connections per user', () => {
-  let session: BrowserSession;
-
-  beforeAll(async () => {
-    session = await startBrowserSession(['alice'], { MAX_CONNECTIONS_PER_USER: '1' });
-  });
-
-  afterAll(async () => {
-    await session?.close();
-  });
-
-  it('connects a tab refused for too many connections once another one closes', async () => {
-    const first = session.tabs.alice!;
-    const second = await first.context.newPage();
-    await second.goto('/');
-    await second.getByTestId('dashboard').waitFor();
-    // Refused while the first tab holds alice's one connection.
-    await second.locator('[data-testid="connection"][data-state="connecting"]').waitFor();
-    await first.page.close();
-    await second.locator('[data-testid="connection"][data-state="online"]').waitFor({ timeout: 20_000 });
-  }, 60_000);
+  it('connects a tab refused for too many connections once another one closes', () =>
+    withBrowserSession(['alice'], { MAX_CONNECTIONS_PER_USER: '1' }, async (session) => {
+      const first = session.tabs.alice!;
+      const second = await first.context.newPage();
+      await second.goto('/');
+      await second.getByTestId('dashboard').waitFor();
+      // Refused while the first tab holds alice's one connection.
+      await second.locator('[data-testid="connection"][data-state="connecting"]').waitFor();
+      await first.page.close();
+      await second.locator('[data-testid="connection"][data-state="online"]').waitFor({ timeout: 20_000 });
+    }));
 });

@@ -184,3 +184,17 @@ export async function startBrowserSession(
     },
   };
 }
+
+/** Runs `test` with a browser session of its own (its server configured with `env`), closed however the test ends. */
+export async function withBrowserSession(
+  users: string[],
+  env: Record<string, string>,
+  test: (session: BrowserSession) => Promise<void>,
+): Promise<void> {
+  const session = await startBrowserSession(users, env);
+  try {
+    await test(session);
+  } finally {
+    await session.close();
+  }
+}
