@@ -171,25 +171,38 @@ describe.skipIf(!HAVE_CHROMIUM)(
 describe.skipIf(!HAVE_CHROMIUM)('the room in a real browser, past its limits', { timeout: 60_000 }, () => {
   const pastTheHistoryBudget = { RATE_LIMIT_HISTORY_EVENTS: '3' };
 
-  it('joins again once the budget allows, and shows what was missed meanwhile', () =>
-    withBrowserSession(['alice'], pastTheHistoryBudget, async (session) => {
-      const { server } = session;
-      const page = session.tabs.alice!.page;
-      const roomId = await createRoom(server.url, 'alice', { title: 'Busy reader', freelancerId: 'bob' });
-      const [aliceToken, bobToken] = [await devToken(server.url, 'alice'), await devToken(server.url, 'bob')];
-      const post = (text: string) =>
-        request(server.url, 'POST', `/api/rooms/${roomId}/commands`, {
-          token: bobToken,
-          body: { clientId: randomUUID(), command: { type: 'message.post', text } },
-        });
-      await openRoom(page, roomId);
-      for (const text of ['one', 'two', 'three']) await post(text);
-      await countIs(messages(page, 'three'), 1);
-      // Reading the room's history spends alice's budget of 3 for this window.
+  /**
+   * alice's page open on a new room of hers with bob; `send` runs a command over HTTP as either
+   * of them, and `spendBudget` reads the room's history, which spends alice's budget of 3 for
+   * this window.
+   */
+  async function roomOfAlice(session: BrowserSession, title: string) {
+    const { server } = session;
+    const page = session.tabs.alice!.page;
+    const roomId = await createRoom(server.url, 'alice', { title, freelancerId: 'bob' });
+    const tokens = { alice: await devToken(server.url, 'alice'), bob: await devToken(server.url, 'bob') };
+    const send = (user: 'alice' | 'bob', command: object) =>
+      request(server.url, 'POST', `/api/rooms/${roomId}/commands`, {
+        token: tokens[user],
+        body: { clientId: randomUUID(), command },
+      });
+    const spendBudget = async () => {
       const history = await request(server.url, 'GET', `/api/rooms/${roomId}/events?after=0`, {
-        token: aliceToken,
+        token: tokens.alice,
       });
       expect(history.status).toBe(200);
+    };
+    await openRoom(page, roomId);
+    return { page, send, spendBudget };
+  }
+
+  it('joins again once the budget allows, and shows what was missed meanwhile', () =>
+    withBrowserSession(['alice'], pastTheHistoryBudget, async (session) => {
+      const { page, send, spendBudget } = await roomOfAlice(session, 'Busy reader');
+      const post = (text: string) => send('bob', { type: 'message.post', text });
+      for (const text of ['one', 'two', 'three']) await post(text);
+      await countIs(messages(page, 'three'), 1);
+      await spendBudget();
       await page.reload();
       await page.locator('[data-testid="connection"][data-state="online"]').waitFor();
       // Refused at first: not joined, so this only reaches alice once a later join catches up.
@@ -201,31 +214,19 @@ describe.skipIf(!HAVE_CHROMIUM)('the room in a real browser, past its limits', {
 
   it('fills a gap once the budget allows, though the room stays quiet', () =>
     withBrowserSession(['alice'], pastTheHistoryBudget, async (session) => {
-      const { server } = session;
-      const page = session.tabs.alice!.page;
-      const roomId = await createRoom(server.url, 'alice', { title: 'Quiet ending', freelancerId: 'bob' });
-      const [aliceToken, bobToken] = [await devToken(server.url, 'alice'), await devToken(server.url, 'bob')];
-      const run = async (token: string, command: object) => {
-        const reply = await request(server.url, 'POST', `/api/rooms/${roomId}/commands`, {
-          token,
-          body: { clientId: randomUUID(), command },
-        });
-        expect(reply.status).toBe(201);
-      };
-      await openRoom(page, roomId);
+      const { page, send, spendBudget } = await roomOfAlice(session, 'Quiet ending');
+      const run = async (user: 'alice' | 'bob', command: object) =>
+        expect((await send(user, command)).status).toBe(201);
       const terms = {
         kind: 'fixed',
         currency: 'USD',
         milestones: [{ id: 'm1', title: 'All', amount: 10_000 }],
       };
-      await run(aliceToken, { type: 'terms.propose', terms });
-      await run(bobToken, { type: 'terms.accept', version: 1 });
-      await run(bobToken, { type: 'contract.end' });
+      await run('alice', { type: 'terms.propose', terms });
+      await run('bob', { type: 'terms.accept', version: 1 });
+      await run('bob', { type: 'contract.end' });
       await page.getByTestId('feedback-form').waitFor();
-      const history = await request(server.url, 'GET', `/api/rooms/${roomId}/events?after=0`, {
-        token: aliceToken,
-      });
-      expect(history.status).toBe(200);
+      await spendBudget();
       // bob's feedback is his alone: alice's page sees a hole before her own two events, and its
       // gap fill is refused while her budget is spent. Nothing else happens in the room after them.
       const feedback = {
@@ -233,8 +234,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the room in a real browser, past its limits', {
         public: { rating: 5, comment: 'ok' },
         private: { score: 9 },
       };
-      await run(bobToken, feedback);
-      await run(aliceToken, feedback);
+      await run('bob', feedback);
+      await run('alice', feedback);
       await page.getByTestId('feedback-revealed').waitFor({ timeout: 20_000 });
       expect(session.tabs.alice!.errors).toEqual([]);
     }));
