@@ -43,6 +43,13 @@ export function command(socket: WorkroomSocket, roomId: string, cmd: Command, cl
   >;
 }
 
+/** The ack's value when it is ok; throws with the error otherwise. */
+export async function ok<T extends { ok: boolean }>(ack: Promise<T> | T): Promise<Extract<T, { ok: true }>> {
+  const value = await ack;
+  if (!value.ok) throw new Error(`expected ok, got ${JSON.stringify(value)}`);
+  return value as Extract<T, { ok: true }>;
+}
+
 /** Collects every payload of one server event. */
 export function collect<E extends keyof ServerToClientEvents>(socket: WorkroomSocket, event: E) {
   const seen: Array<Parameters<ServerToClientEvents[E]>[0]> = [];
