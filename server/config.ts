@@ -63,6 +63,7 @@ const EnvSchema = z.object({
   STATUS_REPORT_PERIOD_SECONDS: seconds(604_800),
   SCHEDULER_INTERVAL_MS: z.coerce.number().int().positive().default(1_000),
   COMMIT_BATCHING: z.enum(['on', 'off']).default('on'),
+  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(200),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -95,6 +96,8 @@ export interface Config {
   schedulerIntervalMs: number;
   /** Commits of many rooms written together in one insertMany (off: one insert per command). */
   commitBatching: boolean;
+  /** How far each heap grows past its live size before a full collection; 0: V8's own choice. */
+  heapGrowingPercent: number;
   periods: {
     reviewWindowSeconds: number;
     feedbackWindowSeconds: number;
@@ -162,6 +165,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     commitBatching: e.COMMIT_BATCHING === 'on',
+    heapGrowingPercent: e.HEAP_GROWING_PERCENT,
     periods: {
       reviewWindowSeconds: e.REVIEW_WINDOW_SECONDS,
       feedbackWindowSeconds: e.FEEDBACK_WINDOW_SECONDS,

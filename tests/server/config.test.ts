@@ -11,6 +11,7 @@ describe('configuration from the environment', () => {
     expect(config.rateLimitCommands).toBe(60);
     expect(config.rateLimitEvents).toBe(300);
     expect(config.rateLimitHistoryEvents).toBe(100_000);
+    expect(config.heapGrowingPercent).toBe(200);
     expect(config.periods).toEqual({
       reviewWindowSeconds: 1_209_600,
       feedbackWindowSeconds: 1_209_600,
@@ -41,12 +42,14 @@ describe('configuration from the environment', () => {
       INACTIVITY_REMINDERS_SECONDS: '9,3',
       INACTIVITY_CLOSE_SECONDS: '12',
       STATUS_REPORT_PERIOD_SECONDS: '7',
+      HEAP_GROWING_PERCENT: '0',
     });
     expect(config.port).toBe(4100);
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.rateLimitCommands).toBe(0);
     expect(config.rateLimitEvents).toBe(25);
     expect(config.rateLimitHistoryEvents).toBe(1000);
+    expect(config.heapGrowingPercent).toBe(0);
     expect(config.periods.inactivityReminderSeconds).toEqual([3, 9]);
     expect(config.jwt).toMatchObject({ algorithm: 'HS256', issuer: 'platform', audience: 'workroom' });
   });
@@ -58,6 +61,7 @@ describe('configuration from the environment', () => {
       /INACTIVITY_REMINDERS_SECONDS/,
     );
     expect(() => loadConfig({ MONGODB_URI: 'http://x' })).toThrow(/MONGODB_URI/);
+    expect(() => loadConfig({ HEAP_GROWING_PERCENT: '-50' })).toThrow(/HEAP_GROWING_PERCENT.*"-50"/);
   });
 
   it('refuses to run in production without a real signing key, and has no dev tokens there', () => {
