@@ -32,7 +32,7 @@ let roomId: string;
 
 beforeAll(async () => {
   // Each case reads the room and the lists before and after: hundreds of requests a second from
-  // one user, past the per-user allowances (tested in tests/socket/realtime.test.ts).
+  // one user, past the per-user allowances (tested in tests/socket/limits.test.ts).
   server = await startTestServer({ JWT_SECRET: SECRET, RATE_LIMIT_COMMANDS: '0', RATE_LIMIT_EVENTS: '0' });
   base = server.url;
   tokens = await seededTokens(base);

@@ -219,30 +219,22 @@ describe('limits', () => {
       },
     ));
 
-  it('disconnects a socket when its token expires', async () => {
+  it('disconnects a socket when its token expires', () => {
     const secret = 'a-test-secret-that-is-long-enough-to-use';
-    const keyed = await startTestServer({ JWT_SECRET: secret });
-    try {
+    return withLimitedServer({ JWT_SECRET: secret }, async ({ limited }) => {
       const token = jwt.sign({ name: 'Bob' }, secret, { algorithm: 'HS256', subject: 'bob', expiresIn: 2 });
-      const socket = await connect(keyed.url, token);
+      const socket = await connect(limited.url, token);
       const reason = await new Promise<string>((resolve) => socket.on('disconnect', resolve));
       expect(reason).toBe('io server disconnect');
-    } finally {
-      await keyed.stop();
-    }
+    });
   });
 
-  it('caps connections per user', async () => {
-    const capped = await startTestServer({ MAX_CONNECTIONS_PER_USER: '2' });
-    try {
-      const token = await devToken(capped.url, 'bob');
-      const a = await connect(capped.url, token);
-      const b = await connect(capped.url, token);
-      await expect(connect(capped.url, token)).rejects.toThrow('RATE_LIMITED');
+  it('caps connections per user', () =>
+    withLimitedServer({ MAX_CONNECTIONS_PER_USER: '2' }, async ({ limited, bobToken }) => {
+      const a = await connect(limited.url, bobToken);
+      const b = await connect(limited.url, bobToken);
+      await expect(connect(limited.url, bobToken)).rejects.toThrow('RATE_LIMITED');
       a.close();
       b.close();
-    } finally {
-      await capped.stop();
-    }
-  });
+    }));
 });
