@@ -182,7 +182,8 @@ export function createRealtime(http: HttpServer, deps: RealtimeDeps) {
         const counted = commands.take(commandKey);
         if (counted) await counted;
       } catch (err) {
-        overLimit();
+        // A refusal, not a counter that failed (Redis away), holds the connection back.
+        if (err instanceof ApiError && err.code === 'RATE_LIMITED') overLimit();
         throw err;
       }
       const result = await rooms.execute(roomId, user, clientId, command);
