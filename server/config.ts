@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { heapGrowingPercent } from './heap-growth.js';
 
 /** Every setting comes from the environment; see the README's configuration table. */
 const DEV_JWT_SECRET = 'workroom-development-secret-do-not-use-in-production';
@@ -63,7 +64,7 @@ const EnvSchema = z.object({
   STATUS_REPORT_PERIOD_SECONDS: seconds(604_800),
   SCHEDULER_INTERVAL_MS: z.coerce.number().int().positive().default(1_000),
   COMMIT_BATCHING: z.enum(['on', 'off']).default('on'),
-  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(200),
+  HEAP_GROWING_PERCENT: heapGrowingPercent,
 });
 
 export type Env = z.input<typeof EnvSchema>;

@@ -1,5 +1,5 @@
-import v8 from 'node:v8';
 import { ConfigError, loadConfig } from './config.js';
+import { setHeapGrowth } from './heap-growth.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 
@@ -16,11 +16,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  // Under load each full collection is a stall of tens of milliseconds (more with the marking
-  // on a busy machine); a heap allowed to grow further between them has fewer. Set before the
-  // store's thread starts, whose heap it applies to as well.
-  if (config.heapGrowingPercent > 0)
-    v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
+  // Before the store's thread starts, so that its heap grows the same way.
+  setHeapGrowth(config.heapGrowingPercent);
   // A stray rejection is a bug to log, not a reason to drop every connected user.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   const server = await startServer(config, logger);

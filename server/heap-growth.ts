@@ -1,0 +1,17 @@
+import v8 from 'node:v8';
+import { z } from 'zod';
+
+/**
+ * HEAP_GROWING_PERCENT: how far a JavaScript heap may grow past its live size before V8 collects
+ * it in full. The server and the standalone store both read it.
+ */
+export const heapGrowingPercent = z.coerce.number().int().min(0).max(1000).default(200);
+
+/**
+ * Under load each full collection is a stall of tens of milliseconds (more with the marking on a
+ * busy machine); a heap allowed to grow further between them has fewer (docs/performance.md).
+ * Applies to this thread's heap and to those of threads started after it; 0 leaves V8's choice.
+ */
+export function setHeapGrowth(percent: number): void {
+  if (percent > 0) v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+}
