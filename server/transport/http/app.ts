@@ -2,12 +2,12 @@ import express, { type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from '../../logger.js';
 import { errorHandler, notFound } from './errors.js';
+import { sharedReadiness, type ReadinessChecks } from './readiness.js';
 
 export interface HttpAppOptions {
   logger: Logger;
   corsOrigins: string[];
-  /** Each answers whether a dependency (MongoDB, Redis) is reachable. */
-  readinessChecks: Record<string, () => Promise<boolean>>;
+  readinessChecks: ReadinessChecks;
   api: Router;
   /** The built browser app, served at `/` when present. */
   clientDir?: string;
@@ -29,12 +29,9 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+  const readiness = sharedReadiness(options.readinessChecks);
   app.get('/readyz', async (_req, res) => {
-    const entries = await Promise.all(
-      Object.entries(options.readinessChecks).map(async ([name, check]) => [name, await check()] as const),
-    );
-    const checks = Object.fromEntries(entries);
-    const ready = entries.every(([, up]) => up);
+    const { ready, checks } = await readiness();
     res.status(ready ? 200 : 503).json({ ok: ready, checks });
   });
 
