@@ -4,6 +4,7 @@ import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../server/logger.js';
 import { createHttpApp } from '../../server/transport/http/app.js';
+import type { ReadinessChecks } from '../../server/transport/http/readiness.js';
 import { request } from '../support/http.js';
 import { until } from '../support/socket-client.js';
 
@@ -12,7 +13,7 @@ describe('GET /readyz under many probes', () => {
   let http: Server | undefined;
   afterEach(() => new Promise<void>((done) => (http ? http.close(() => done()) : done())));
 
-  async function serve(checks: Record<string, () => Promise<boolean>>): Promise<string> {
+  async function serve(checks: ReadinessChecks): Promise<string> {
     const app = createHttpApp({
       logger: createLogger('silent'),
       corsOrigins: [],

@@ -6,7 +6,7 @@ export interface Readiness {
   checks: Record<string, boolean>;
 }
 
-/** How long a round's answer serves the probes after it: no probe is told an older state. */
+/** How long a round's answer serves the probes after it: the oldest state a probe can be told. */
 export const READINESS_FRESH_MS = 1000;
 
 /**
