@@ -49,7 +49,7 @@ describe('GET /readyz under many probes', () => {
       ok: false,
       checks: { mongodb: false, redis: true },
     });
-    // Dozens of probes in that second or so cost a ping a round (one per READINESS_FRESH_MS).
+    // Dozens of probes in that second or so cost a ping a round (one a second), not one each.
     expect(pings).toBeLessThanOrEqual(3);
   });
 
