@@ -13,8 +13,9 @@
  * nearly every command acknowledged) is compared between the two. Progress goes to stderr; a
  * table to stdout; JSON to bench/results/.
  *
- * Workroom runs as `npm start` does: the embedded store, which acknowledges a write once it is in
- * its log file (fsynced within 100 ms). One more step at JOURNALED_RATE shows the cost of
+ * Workroom runs with `npm start`'s defaults, from its TypeScript source (through tsx, as the relay
+ * does; the compiled build measured the same): the embedded store, which acknowledges a write once
+ * it is in its log file (fsynced within 100 ms). One more step at JOURNALED_RATE shows the cost of
  * acknowledging only after the fsync (MONGODB_WRITE_CONCERN=majority).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
