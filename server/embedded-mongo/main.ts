@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { heapGrowingPercent, setHeapGrowth } from '../heap-growth.js';
+import { heapGrowingPercentFrom, setHeapGrowth } from '../heap-growth.js';
 import { startEmbeddedMongo } from './index.js';
 
 /**
@@ -10,12 +10,7 @@ async function main(): Promise<void> {
   const port = Number(process.env.DB_PORT ?? '27017');
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`DB_PORT is not a port: ${process.env.DB_PORT ?? ''}`);
-  const growth = heapGrowingPercent.safeParse(process.env.HEAP_GROWING_PERCENT);
-  if (!growth.success)
-    throw new Error(
-      `HEAP_GROWING_PERCENT is not a whole number from 0 to 1000: ${process.env.HEAP_GROWING_PERCENT ?? ''}`,
-    );
-  setHeapGrowth(growth.data);
+  setHeapGrowth(heapGrowingPercentFrom(process.env.HEAP_GROWING_PERCENT));
   const dataDir = path.resolve(process.env.DATA_DIR ?? './data');
   const log = (msg: string, fields?: object): void => {
     console.log(JSON.stringify({ time: new Date().toISOString(), msg, ...fields }));
