@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorCode, ErrorResponse } from '../../shared/schemas/errors.js';
 import { request, type Reply } from '../support/http.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { command, createRoom, FIXED_TERMS, seededTokens, type Tokens } from './helpers.js';
-import { refusedIn } from './unchanged.js';
+import type { TestServer } from '../support/server.js';
+import { FIXED_TERMS, type Tokens } from './helpers.js';
+import { refusedIn, startWatched, WATCHED_TITLE } from './unchanged.js';
 
 let server: TestServer;
 let base: string;
@@ -20,11 +20,12 @@ let roomId: string;
 beforeAll(async () => {
   // Each case reads the room and the lists before and after: hundreds of requests a second from
   // one user, past the per-user allowances (tested in tests/socket/limits.test.ts).
-  server = await startTestServer({ RATE_LIMIT_COMMANDS: '0', RATE_LIMIT_EVENTS: '0' });
-  base = server.url;
-  tokens = await seededTokens(base);
-  roomId = (await createRoom(base, tokens.alice, { title: 'Bad input target', freelancerId: 'bob' })).id;
-  await command(base, tokens.bob, roomId, { type: 'message.post', text: 'hello' });
+  ({
+    server,
+    url: base,
+    tokens,
+    roomId,
+  } = await startWatched({ RATE_LIMIT_COMMANDS: '0', RATE_LIMIT_EVENTS: '0' }));
 });
 afterAll(async () => {
   await server?.stop();
@@ -208,7 +209,7 @@ describe('POST /api/rooms/:id/commands', () => {
     const encoded = encodeURIComponent('{"$gt":""}');
     const reply = await request<ErrorResponse>(base, 'GET', `/api/rooms/${encoded}`, { token: tokens.alice });
     expect([403, 404]).toContain(reply.status);
-    expect(JSON.stringify(reply.body)).not.toContain('Bad input target');
+    expect(JSON.stringify(reply.body)).not.toContain(WATCHED_TITLE);
   });
 
   it('a command the state does not allow → CONFLICT; a missing milestone → NOT_FOUND', async () => {

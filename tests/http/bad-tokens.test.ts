@@ -8,8 +8,8 @@ import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from '../support/http.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { command, createRoom, expectError, seededTokens, type RoomReply, type Tokens } from './helpers.js';
-import { observe, refusedIn } from './unchanged.js';
+import { createRoom, expectError, type RoomReply, type Tokens } from './helpers.js';
+import { observe, refusedIn, startWatched, WATCHED_TITLE } from './unchanged.js';
 
 const SECRET = 'bad-token-suite-secret-of-enough-length-0123456789';
 
@@ -19,11 +19,7 @@ let tokens: Tokens;
 let roomId: string;
 
 beforeAll(async () => {
-  server = await startTestServer({ JWT_SECRET: SECRET });
-  base = server.url;
-  tokens = await seededTokens(base);
-  roomId = (await createRoom(base, tokens.alice, { title: 'Bad input target', freelancerId: 'bob' })).id;
-  await command(base, tokens.bob, roomId, { type: 'message.post', text: 'hello' });
+  ({ server, url: base, tokens, roomId } = await startWatched({ JWT_SECRET: SECRET }));
 });
 afterAll(async () => {
   await server?.stop();
@@ -118,7 +114,7 @@ describe('tokens (HS256 server)', () => {
       ]) {
         const reply = await request(base, 'GET', path, opts());
         expectError(reply, 'UNAUTHENTICATED', 401);
-        expect(JSON.stringify(reply.body)).not.toContain('Bad input target');
+        expect(JSON.stringify(reply.body)).not.toContain(WATCHED_TITLE);
       }
     },
   );

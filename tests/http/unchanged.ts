@@ -2,13 +2,36 @@
 import { expect } from 'vitest';
 import { ERROR_STATUS, type ErrorCode, type ErrorResponse } from '../../shared/schemas/errors.js';
 import { request, type Reply } from '../support/http.js';
-import { expectError, type EventsReply, type RoomReply, type RoomsReply, type Tokens } from './helpers.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import {
+  command,
+  createRoom,
+  expectError,
+  seededTokens,
+  type EventsReply,
+  type RoomReply,
+  type RoomsReply,
+  type Tokens,
+} from './helpers.js';
 
 /** A room on a server, and the seeded users' tokens there. */
 export interface Watched {
   url: string;
   tokens: Tokens;
   roomId: string;
+}
+
+/** The title of the watched room: no refusal may reveal it. */
+export const WATCHED_TITLE = 'Bad input target';
+
+/** A server of its own with one room, alice's with bob as freelancer, and a message in it. */
+export async function startWatched(env: Record<string, string>): Promise<Watched & { server: TestServer }> {
+  const server = await startTestServer(env);
+  const tokens = await seededTokens(server.url);
+  const roomId = (await createRoom(server.url, tokens.alice, { title: WATCHED_TITLE, freelancerId: 'bob' }))
+    .id;
+  await command(server.url, tokens.bob, roomId, { type: 'message.post', text: 'hello' });
+  return { server, url: server.url, tokens, roomId };
 }
 
 interface Observed {
