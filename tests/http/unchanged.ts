@@ -7,9 +7,9 @@ import {
   command,
   createRoom,
   expectError,
+  getRoom,
   seededTokens,
   type EventsReply,
-  type RoomReply,
   type RoomsReply,
   type Tokens,
 } from './helpers.js';
@@ -43,7 +43,6 @@ interface Observed {
 
 /** What a user would notice changing: the room's seq and history, and the room lists. */
 export async function observe({ url, tokens, roomId }: Watched): Promise<Observed> {
-  const room = await request<RoomReply>(url, 'GET', `/api/rooms/${roomId}`, { token: tokens.alice });
   const events = await request<EventsReply>(url, 'GET', `/api/rooms/${roomId}/events`, {
     token: tokens.alice,
   });
@@ -53,7 +52,7 @@ export async function observe({ url, tokens, roomId }: Watched): Promise<Observe
       seq: r.seq,
     }));
   return {
-    seq: room.body.room.seq,
+    seq: (await getRoom(url, tokens.alice, roomId)).seq,
     events: events.body.events.length,
     aliceRooms: await list(tokens.alice),
     bobRooms: await list(tokens.bob),

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import type { RoomJoinAck } from '../../shared/schemas/socket.js';
-import { seededTokens } from '../http/helpers.js';
-import { request } from '../support/http.js';
+import { createRoom, getRoom, seededTokens } from '../http/helpers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { connect, type Ack, type WorkroomSocket } from '../support/socket-client.js';
 
@@ -45,12 +44,7 @@ export function sharedServer() {
 
     /** A new room of alice's with bob as the freelancer. */
     async createRoom(title = 'Logo design'): Promise<string> {
-      const reply = await request<{ room: { id: string } }>(url(), 'POST', '/api/rooms', {
-        token: tokens.alice,
-        body: { title, freelancerId: 'bob' },
-      });
-      expect(reply.status).toBe(201);
-      return reply.body.room.id;
+      return (await createRoom(url(), tokens.alice!, { title, freelancerId: 'bob' })).id;
     },
 
     async join(socket: WorkroomSocket, roomId: string, since?: number) {
@@ -61,10 +55,7 @@ export function sharedServer() {
     },
 
     async seqOf(roomId: string): Promise<number> {
-      const reply = await request<{ room: { seq: number } }>(url(), 'GET', `/api/rooms/${roomId}`, {
-        token: tokens.alice,
-      });
-      return reply.body.room.seq;
+      return (await getRoom(url(), tokens.alice!, roomId)).seq;
     },
   };
 }
